@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What kind of file an fd refers to, read from the calling task's fd table. */
+#ifndef IOTRACE_FD_KIND_BPF_H
+#define IOTRACE_FD_KIND_BPF_H
+
+#define IOT_S_IFMT 0170000
+#define IOT_S_IFSOCK 0140000
+#define IOT_S_IFREG 0100000
+#define IOT_S_IFBLK 0060000
+#define IOT_S_IFDIR 0040000
+#define IOT_S_IFCHR 0020000
+#define IOT_S_IFIFO 0010000
+#define IOT_O_NONBLOCK 04000
+#define IOT_ANON_INODE_FS_MAGIC 0x09041934
+#define IOT_AF_UNIX 1
+#define IOT_AF_INET 2
+#define IOT_AF_INET6 10
+#define IOT_SOCK_STREAM 1
+#define IOT_SOCK_DGRAM 2
+
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline __u8 socket_kind(struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 family, type;
+
+	if (!sk)
+		return IOT_FD_SOCK_OTHER;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	type = BPF_CORE_READ(sk, sk_type);
+	if (family == IOT_AF_UNIX)
+		return IOT_FD_UNIX;
+	if (family == IOT_AF_INET || family == IOT_AF_INET6) {
+		if (type == IOT_SOCK_STREAM)
+			return IOT_FD_TCP;
+		if (type == IOT_SOCK_DGRAM)
+			return IOT_FD_UDP;
+	}
+	return IOT_FD_SOCK_OTHER;
+}
+
+/*
+ * Anonymous inodes (eventfd, epoll, timerfd, ...) share one inode and filesystem; their dentry
+ * carries the name given to anon_inode_getfile(), e.g. "[eventfd]". Their i_mode has varied
+ * across kernels, so the superblock magic is checked first.
+ */
+static __always_inline __u8 anon_kind(struct file *f)
+{
+	const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	char n[8] = {};
+
+	bpf_probe_read_kernel(n, sizeof(n), name);
+	if (n[0] != '[')
+		return IOT_FD_ANON_OTHER;
+	/* "[eventfd]" and "[eventpoll]" differ at index 6 */
+	if (n[1] == 'e' && n[2] == 'v' && n[6] == 'f')
+		return IOT_FD_EVENTFD;
+	if (n[1] == 'e' && n[2] == 'v' && n[6] == 'p')
+		return IOT_FD_EPOLL;
+	if (n[1] == 't' && n[2] == 'i' && n[3] == 'm')
+		return IOT_FD_TIMERFD;
+	if (n[1] == 's' && n[2] == 'i' && n[3] == 'g')
+		return IOT_FD_SIGNALFD;
+	if (n[1] == 'i' && n[2] == 'o' && n[3] == '_')
+		return IOT_FD_IO_URING;
+	return IOT_FD_ANON_OTHER;
+}
+
+static __always_inline __u8 file_kind(struct file *f, __u8 *nonblock)
+{
+	struct inode *ino;
+	__u32 mode;
+
+	if (!f)
+		return IOT_FD_BAD;
+	*nonblock = (BPF_CORE_READ(f, f_flags) & IOT_O_NONBLOCK) ? 1 : 0;
+	ino = BPF_CORE_READ(f, f_inode);
+	if (BPF_CORE_READ(ino, i_sb, s_magic) == IOT_ANON_INODE_FS_MAGIC)
+		return anon_kind(f);
+	mode = BPF_CORE_READ(ino, i_mode) & IOT_S_IFMT;
+	switch (mode) {
+	case IOT_S_IFSOCK: return socket_kind(f);
+	case IOT_S_IFREG: return IOT_FD_REG;
+	case IOT_S_IFIFO: return IOT_FD_PIPE;
+	case IOT_S_IFCHR: return IOT_FD_CHR;
+	case IOT_S_IFBLK: return IOT_FD_BLK;
+	case IOT_S_IFDIR: return IOT_FD_DIR;
+	}
+	return IOT_FD_OTHER;
+}
+
+static __always_inline __u8 fd_kind(long fd, __u8 *nonblock)
+{
+	return file_kind(fd_file(fd), nonblock);
+}
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one contract between iotrace's kernel programs and its user space.
+ *
+ * Fixed-width types only, explicit padding, no enums as fields: the same bytes must mean the
+ * same thing to clang's BPF target and to g++. probes/ decodes these structs into model types
+ * (src/capture.hpp) and static-asserts their sizes, so a layout drift fails the build there.
+ */
+#ifndef IOTRACE_ABI_H
+#define IOTRACE_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define IOT_ABI_VERSION 1
+
+/* x86_64 has < 512 syscalls; bitmaps of syscall numbers use this many bits. */
+#define IOT_MAX_SYSCALLS 512
+#define IOT_SYSCALL_WORDS (IOT_MAX_SYSCALLS / 64)
+/* log2 latency buckets: bucket i holds [2^i, 2^(i+1)) ns; bucket 0 also holds 0. 2^40 ns ~ 18 min. */
+#define IOT_HIST_SLOTS 40
+#define IOT_COMM_LEN 16
+#define IOT_MAX_STACK 32
+#define IOT_URING_OPS 64
+
+/* The kind of file an fd refers to, found in the kernel at the call. */
+#define IOT_FD_NONE 0        /* the syscall takes no fd */
+#define IOT_FD_BAD 1         /* not an open fd (EBADF) */
+#define IOT_FD_TCP 2         /* AF_INET/AF_INET6 stream socket */
+#define IOT_FD_UDP 3         /* AF_INET/AF_INET6 datagram socket */
+#define IOT_FD_UNIX 4        /* AF_UNIX socket */
+#define IOT_FD_SOCK_OTHER 5  /* netlink, packet, ... */
+#define IOT_FD_REG 6         /* regular file */
+#define IOT_FD_PIPE 7        /* pipe or FIFO */
+#define IOT_FD_CHR 8         /* character device */
+#define IOT_FD_BLK 9         /* block device */
+#define IOT_FD_DIR 10
+#define IOT_FD_EVENTFD 11
+#define IOT_FD_TIMERFD 12
+#define IOT_FD_SIGNALFD 13
+#define IOT_FD_EPOLL 14
+#define IOT_FD_IO_URING 15
+#define IOT_FD_ANON_OTHER 16 /* pidfd, inotify, perf, bpf, ... */
+#define IOT_FD_OTHER 17
+#define IOT_FD_KINDS 18
+
+/* Ways to lose data; each bumps iot_loss[index]. */
+#define IOT_LOSS_STATS_FULL 0   /* iot_stats had no room for a new (thread, syscall, fd kind) */
+#define IOT_LOSS_THREADS_FULL 1 /* iot_threads had no room for a new thread */
+#define IOT_LOSS_RINGBUF 2      /* a rare event could not be reserved in iot_events */
+#define IOT_LOSS_STACK 3        /* a user stack could not be stored (collision or map full) */
+#define IOT_LOSS_FLAGGED_FULL 4 /* iot_flagged had no room for a new flagged call site */
+#define IOT_LOSS_KINDS 5
+
+/* Key of iot_stats: one row per thread, syscall and kind of fd used. */
+struct iot_stats_key {
+	__u32 tid;
+	__u16 nr;
+	__u8 fd_kind;
+	__u8 nonblock; /* 1 when the fd had O_NONBLOCK at the call */
+};
+
+struct iot_stats {
+	__u64 calls;
+	__u64 err_eagain; /* EAGAIN == EWOULDBLOCK on Linux */
+	__u64 err_eintr;
+	__u64 err_other;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 bytes;      /* sum of positive returns of data-moving syscalls */
+	__u64 zero_ret;   /* returns of 0 (EOF for reads, timeouts for waits) */
+	__u64 ret_sum;    /* sum of positive returns of all other syscalls (events per wait etc.) */
+	__u64 arg_sum;    /* sum of the size argument (nfds, maxevents, to_submit, nr iocbs) */
+	__u64 arg_max;
+	__u64 hist[IOT_HIST_SLOTS];
+};
+
+/* Per-thread state and counters that are not per-syscall. Key: tid. */
+struct iot_thread {
+	__u32 tgid;
+	__u32 flags; /* IOT_THR_* */
+	char comm[IOT_COMM_LEN];
+	__u64 first_ns;
+	__u64 last_ns;
+	/* the syscall in flight */
+	__u64 sys_start_ns;
+	__u64 sys_arg0;
+	__u64 sys_arg1;
+	__u64 sys_arg2;
+	__u64 sys_arg3;
+	__u64 sys_sleep_base; /* sleep_ns at the call's entry */
+	__u64 sys_runq_base;
+	__s32 sys_nr; /* -1: none */
+	__u8 sys_fd_kind;
+	__u8 sys_nonblock;
+	__u16 pad0;
+	/* scheduler accounting (sched_switch / sched_wakeup) */
+	__u64 oncpu_since_ns;  /* when it was last switched in; 0 when off CPU or unknown */
+	__u64 offcpu_since_ns; /* when it was last switched out */
+	__u64 wakeup_ns;       /* when it was last woken after sleeping */
+	__u64 oncpu_ns;
+	__u64 sleep_ns;        /* off CPU, not runnable */
+	__u64 runq_ns;         /* runnable, waiting for a CPU */
+	__u64 vol_switches;
+	__u64 invol_switches;
+	__u32 out_sleeping;    /* 1 when the last switch-out was a sleep */
+	__u32 pad1;
+	/* event-loop iteration accounting */
+	__u64 wait_exit_ns;    /* return of the last multiplexing wait; 0 before the first */
+	__u64 iter_sys_ns;     /* time in non-wait syscalls since wait_exit_ns */
+	__u64 iter_sleep_base; /* sleep_ns at wait_exit_ns */
+	__u64 iter_runq_base;
+	__u64 iter_cpu_base;
+	__u64 iter_max_sys_ns; /* the longest syscall in this iteration */
+	__s32 iter_max_nr;
+	__s32 iter_max_stack;  /* its stack id, or -1 */
+	__u64 stalls;
+	/* epoll registrations seen (EPOLL_CTL_*) */
+	__u64 ctl_add;
+	__u64 ctl_mod;
+	__u64 ctl_del;
+	__u64 reg_edge;
+	__u64 reg_level;
+	__u64 reg_oneshot;
+	__u64 reg_exclusive;
+	__u64 reg_fd_kind[IOT_FD_KINDS];
+	__u64 select_max_fd; /* the highest nfds passed to select/pselect6 */
+	/* io_uring, from its tracepoints (run in this thread's context: submitter, sqpoll or io-wq) */
+	__u64 uring_sqes;
+	__u64 uring_cqes;
+	__u64 uring_failed;
+	__u64 uring_punts;
+	__u64 uring_overflows;
+	__u64 uring_links;
+	__u64 uring_enter_getevents;
+	__u64 uring_enter_sqwakeup;
+	__u64 uring_rings_sqpoll;
+	__u64 uring_rings;
+	__u64 uring_ops[IOT_URING_OPS];
+};
+
+#define IOT_THR_EXITED 1u
+#define IOT_THR_LOOP 2u  /* has waited in a multiplexer: its other calls are checked */
+#define IOT_THR_IO_WORKER 4u /* PF_IO_WORKER: io-wq or sqpoll kernel thread */
+
+/* Flagged calls on event-loop threads, aggregated by call site. */
+#define IOT_FLAG_SLOW 1  /* latency above cfg_block_ns */
+#define IOT_FLAG_RISK 2  /* a call that can block, fast this time */
+
+struct iot_flag_key {
+	__u32 tid;
+	__s32 stack_id; /* in iot_stacks; negative when it could not be stored */
+	__u16 nr;
+	__u8 fd_kind;
+	__u8 kind;      /* IOT_FLAG_* */
+	__u32 pad;
+};
+
+struct iot_flag_val {
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 sleep_ns;
+	__u64 runq_ns;
+	__u64 hist[IOT_HIST_SLOTS];
+};
+
+/* Rare events sent through the iot_events ring buffer. Every record starts with this. */
+#define IOT_EV_STALL 1
+struct iot_event_hdr {
+	__u32 type;
+	__u32 size;
+};
+
+struct iot_stall_event {
+	struct iot_event_hdr hdr;
+	__u32 tid;
+	__u32 tgid;
+	__u64 start_ns;   /* wait return that began the iteration */
+	__u64 dur_ns;     /* to the next wait entry */
+	__u64 sys_ns;     /* in non-wait syscalls */
+	__u64 sleep_ns;   /* off CPU, sleeping */
+	__u64 runq_ns;    /* runnable, not running */
+	__u64 cpu_ns;     /* on CPU */
+	__u64 max_sys_ns; /* longest syscall in the iteration */
+	__s32 max_nr;
+	__s32 max_stack;
+};
+
+#endif /* IOTRACE_ABI_H */

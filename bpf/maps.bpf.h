@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps and run-time settings shared by every iotrace program. */
+#ifndef IOTRACE_MAPS_BPF_H
+#define IOTRACE_MAPS_BPF_H
+
+/* Settings, written by probes/ between open and load. */
+const volatile __u64 cfg_fd_arg0[IOT_SYSCALL_WORDS] = {};  /* syscalls whose arg0 is an fd */
+const volatile __u64 cfg_data_sys[IOT_SYSCALL_WORDS] = {}; /* syscalls returning bytes moved */
+const volatile __u64 cfg_wait_sys[IOT_SYSCALL_WORDS] = {}; /* multiplexing waits */
+const volatile __u64 cfg_risk_sys[IOT_SYSCALL_WORDS] = {}; /* calls that can block a loop */
+const volatile __u64 cfg_conn_sys[IOT_SYSCALL_WORDS] = {}; /* accept, accept4, connect */
+const volatile __u64 cfg_exec_sys[IOT_SYSCALL_WORDS] = {}; /* execve, execveat: comm changes */
+const volatile __u32 cfg_follow_children = 0;
+const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
+const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
+/* x86_64 numbers, passed in so this file carries no syscall table of its own. */
+const volatile __s32 cfg_nr_epoll_ctl = -1;
+const volatile __s32 cfg_nr_select = -1;
+const volatile __s32 cfg_nr_pselect6 = -1;
+const volatile __s32 cfg_nr_io_uring_enter = -1;
+const volatile __s32 cfg_nr_io_uring_setup = -1;
+const volatile __s32 cfg_nr_prctl = -1;
+const volatile __s32 cfg_nr_futex = -1;
+
+/* Processes being traced: tgid -> 1. The first thing every hot program checks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} iot_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct iot_thread);
+} iot_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iot_stats_key);
+	__type(value, struct iot_stats);
+} iot_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iot_flag_key);
+	__type(value, struct iot_flag_val);
+} iot_flagged SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, IOT_MAX_STACK * sizeof(__u64));
+} iot_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} iot_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOT_LOSS_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} iot_loss SEC(".maps");
+
+/* Zero value used to create entries (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iot_thread);
+} iot_scratch SEC(".maps");
+
+static __always_inline void count_loss(__u32 kind)
+{
+	__u64 *v = bpf_map_lookup_elem(&iot_loss, &kind);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool bit_set(const volatile __u64 *bits, long nr)
+{
+	__u64 n = (__u64)nr, w;
+
+	if (nr < 0 || n >= IOT_MAX_SYSCALLS)
+		return false;
+	w = n / 64;
+	/* Opaque to the compiler, so the bound check below survives for the verifier. */
+	asm volatile("" : "+r"(w));
+	if (w >= IOT_SYSCALL_WORDS)
+		return false;
+	return (bits[w] >> (n % 64)) & 1;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&iot_targets, &tgid) != NULL;
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+	/* Branch-free-ish binary search; the verifier likes bounded shifts. */
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { r += 1; }
+	return r < IOT_HIST_SLOTS ? r : IOT_HIST_SLOTS - 1;
+}
+
+#endif

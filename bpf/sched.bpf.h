@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Scheduler accounting for target threads: on-CPU time, sleep (blocked) and run-queue delay,
+ * voluntary and involuntary switches. These split a slow call into "blocked" and "preempted".
+ */
+#ifndef IOTRACE_SCHED_BPF_H
+#define IOTRACE_SCHED_BPF_H
+
+static __always_inline void on_switch(bool preempt, struct task_struct *prev,
+				      struct task_struct *next, unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+
+	if (t) {
+		if (t->oncpu_since_ns)
+			t->oncpu_ns += now - t->oncpu_since_ns;
+		t->oncpu_since_ns = 0;
+		t->offcpu_since_ns = now;
+		/* prev_state 0 (TASK_RUNNING) or a preemption: still runnable */
+		t->out_sleeping = !preempt && prev_state != 0;
+		if (t->out_sleeping)
+			t->vol_switches++;
+		else
+			t->invol_switches++;
+	}
+	tid = BPF_CORE_READ(next, pid);
+	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	if (t) {
+		if (t->offcpu_since_ns) {
+			__u64 ready = t->offcpu_since_ns;
+			if (t->out_sleeping) {
+				ready = t->wakeup_ns > t->offcpu_since_ns ? t->wakeup_ns : now;
+				t->sleep_ns += ready - t->offcpu_since_ns;
+			}
+			t->runq_ns += now - ready;
+		}
+		t->offcpu_since_ns = 0;
+		t->oncpu_since_ns = now;
+	}
+}
+
+static __always_inline void on_wakeup(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+
+	if (t)
+		t->wakeup_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void on_exit(struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+
+	if (t) {
+		t->flags |= IOT_THR_EXITED;
+		t->last_ns = bpf_ktime_get_ns();
+	}
+}
+
+/* With --follow-children, new processes of a target become targets at fork. */
+static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 cpid = BPF_CORE_READ(child, pid);
+	__u8 one = 1;
+
+	if (!cfg_follow_children || cpid != BPF_CORE_READ(child, tgid) || !is_target(ptgid))
+		return;
+	bpf_map_update_elem(&iot_targets, &cpid, &one, BPF_ANY);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(iot_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	on_switch(preempt, prev, next, prev_state);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(iot_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	on_switch(preempt, prev, next, prev_state);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(iot_wakeup_btf, struct task_struct *p)
+{
+	on_wakeup(p);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(iot_wakeup_raw, struct task_struct *p)
+{
+	on_wakeup(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(iot_exit_task_btf, struct task_struct *task)
+{
+	on_exit(task);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(iot_exit_task_raw, struct task_struct *task)
+{
+	on_exit(task);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(iot_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(iot_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child);
+	return 0;
+}
+
+#endif

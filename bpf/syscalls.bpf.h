@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sys_enter/sys_exit: per-thread, per-syscall, per-fd-kind accounting in iot_stats, plus the
+ * event-loop checks (stalls, flagged calls) for threads that wait in a multiplexer.
+ */
+#ifndef IOTRACE_SYSCALLS_BPF_H
+#define IOTRACE_SYSCALLS_BPF_H
+
+#define IOT_EAGAIN 11
+#define IOT_EINTR 4
+#define IOT_EPOLL_CTL_ADD 1
+#define IOT_EPOLL_CTL_MOD 3
+#define IOT_EPOLLEXCLUSIVE (1u << 28)
+#define IOT_EPOLLONESHOT (1u << 30)
+#define IOT_EPOLLET (1u << 31)
+#define IOT_IORING_ENTER_GETEVENTS 1u
+#define IOT_IORING_ENTER_SQ_WAKEUP 2u
+#define IOT_FUTEX_CMD_MASK 0x7f /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
+#define IOT_FUTEX_WAIT 0
+#define IOT_FUTEX_LOCK_PI 6
+#define IOT_FUTEX_WAIT_BITSET 9
+#define IOT_FUTEX_LOCK_PI2 13
+
+/* Which argument (1-based) carries the call's size: nfds, maxevents, to_submit, nr iocbs. */
+const volatile __u8 cfg_size_arg[IOT_MAX_SYSCALLS] = {};
+
+static __always_inline __u8 size_arg_of(long nr)
+{
+	__u64 n = (__u64)nr;
+
+	asm volatile("" : "+r"(n));
+	if (n >= IOT_MAX_SYSCALLS)
+		return 0;
+	return cfg_size_arg[n];
+}
+
+static __always_inline __u64 sys_arg(struct iot_thread *t, __u32 i)
+{
+	switch (i) {
+	case 1: return t->sys_arg0;
+	case 2: return t->sys_arg1;
+	case 3: return t->sys_arg2;
+	case 4: return t->sys_arg3;
+	}
+	return 0;
+}
+
+static __always_inline bool is_wait(struct iot_thread *t, long nr)
+{
+	if (nr == cfg_nr_io_uring_enter)
+		return (t->sys_arg3 & IOT_IORING_ENTER_GETEVENTS) && t->sys_arg2 > 0;
+	return bit_set(cfg_wait_sys, nr);
+}
+
+static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 now)
+{
+	__u64 dur = now - t->wait_exit_ns;
+	struct iot_stall_event *e;
+
+	t->stalls++;
+	e = bpf_ringbuf_reserve(&iot_events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(IOT_LOSS_RINGBUF);
+		return;
+	}
+	e->hdr.type = IOT_EV_STALL;
+	e->hdr.size = sizeof(*e);
+	e->tid = tid;
+	e->tgid = t->tgid;
+	e->start_ns = t->wait_exit_ns;
+	e->dur_ns = dur;
+	e->sys_ns = t->iter_sys_ns;
+	e->sleep_ns = t->sleep_ns - t->iter_sleep_base;
+	e->runq_ns = t->runq_ns - t->iter_runq_base;
+	e->cpu_ns = cpu_now(t, now) - t->iter_cpu_base;
+	e->max_sys_ns = t->iter_max_sys_ns;
+	e->max_nr = t->iter_max_nr;
+	e->max_stack = t->iter_max_stack;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct iot_thread *t = current_thread(now);
+	__u8 nonblock = 0, kind = IOT_FD_NONE;
+
+	if (!t)
+		return 0;
+	t->sys_arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	t->sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	t->sys_arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	t->sys_arg3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	if (bit_set(cfg_fd_arg0, nr))
+		kind = fd_kind((int)t->sys_arg0, &nonblock);
+	t->sys_fd_kind = kind;
+	t->sys_nonblock = nonblock;
+	t->sys_nr = nr;
+	t->sys_sleep_base = t->sleep_ns;
+	t->sys_runq_base = t->runq_ns;
+	if (is_wait(t, nr) && t->wait_exit_ns && cfg_stall_ns &&
+	    now - t->wait_exit_ns >= cfg_stall_ns)
+		emit_stall(t, (__u32)bpf_get_current_pid_tgid(), now);
+	t->sys_start_ns = bpf_ktime_get_ns(); /* after our own work, so it is not charged */
+	return 0;
+}
+
+static __always_inline struct iot_stats *stats_row(struct iot_stats_key *key)
+{
+	struct iot_stats *s = bpf_map_lookup_elem(&iot_stats, key);
+	__u32 zero = 0;
+	struct iot_stats *z;
+
+	if (s)
+		return s;
+	z = bpf_map_lookup_elem(&iot_zstats, &zero);
+	if (!z)
+		return NULL;
+	if (bpf_map_update_elem(&iot_stats, key, z, BPF_NOEXIST) && !bpf_map_lookup_elem(&iot_stats, key)) {
+		count_loss(IOT_LOSS_STATS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&iot_stats, key);
+}
+
+static __always_inline void note_epoll_ctl(struct iot_thread *t)
+{
+	__u32 events = 0;
+	__u8 nb = 0, kind;
+
+	if (t->sys_arg1 == IOT_EPOLL_CTL_ADD)
+		t->ctl_add++;
+	else if (t->sys_arg1 == IOT_EPOLL_CTL_MOD)
+		t->ctl_mod++;
+	else {
+		t->ctl_del++;
+		return;
+	}
+	bpf_probe_read_user(&events, sizeof(events), (void *)t->sys_arg3);
+	if (events & IOT_EPOLLET)
+		t->reg_edge++;
+	else
+		t->reg_level++;
+	if (events & IOT_EPOLLONESHOT)
+		t->reg_oneshot++;
+	if (events & IOT_EPOLLEXCLUSIVE)
+		t->reg_exclusive++;
+	kind = fd_kind((int)t->sys_arg2, &nb);
+	if (kind < IOT_FD_KINDS)
+		t->reg_fd_kind[kind]++;
+}
+
+static __always_inline bool is_risky(struct iot_thread *t, long nr)
+{
+	__u8 k = t->sys_fd_kind;
+
+	if (nr == cfg_nr_futex) {
+		__u32 cmd = t->sys_arg1 & IOT_FUTEX_CMD_MASK;
+		return cmd == IOT_FUTEX_WAIT || cmd == IOT_FUTEX_WAIT_BITSET ||
+		       cmd == IOT_FUTEX_LOCK_PI || cmd == IOT_FUTEX_LOCK_PI2;
+	}
+	if (bit_set(cfg_risk_sys, nr))
+		return true;
+	if (!bit_set(cfg_data_sys, nr) && !bit_set(cfg_conn_sys, nr))
+		return false;
+	if (k == IOT_FD_REG || k == IOT_FD_BLK)
+		return true; /* disk I/O is always "ready" */
+	return !t->sys_nonblock && (k == IOT_FD_TCP || k == IOT_FD_UDP || k == IOT_FD_UNIX ||
+				    k == IOT_FD_PIPE || k == IOT_FD_SOCK_OTHER);
+}
+
+static __always_inline void check_loop_call(void *ctx, struct iot_thread *t, __u32 tid, long nr,
+					    __u64 lat)
+{
+	struct iot_flag_key key = {};
+	struct iot_flag_val *v;
+	__u8 kind = 0;
+	__s32 stack = -1;
+
+	t->iter_sys_ns += lat;
+	if (cfg_block_ns && lat >= cfg_block_ns)
+		kind = IOT_FLAG_SLOW;
+	else if (cfg_block_ns && is_risky(t, nr))
+		kind = IOT_FLAG_RISK;
+	if (kind) {
+		stack = bpf_get_stackid(ctx, &iot_stacks, BPF_F_USER_STACK);
+		if (stack < 0)
+			count_loss(IOT_LOSS_STACK);
+		key.tid = tid;
+		key.stack_id = stack;
+		key.nr = nr;
+		key.fd_kind = t->sys_fd_kind;
+		key.kind = kind;
+		v = bpf_map_lookup_elem(&iot_flagged, &key);
+		if (!v) {
+			struct iot_flag_val zero = {};
+			if (bpf_map_update_elem(&iot_flagged, &key, &zero, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&iot_flagged, &key))
+				count_loss(IOT_LOSS_FLAGGED_FULL);
+			v = bpf_map_lookup_elem(&iot_flagged, &key);
+		}
+		if (v) {
+			v->count++;
+			v->total_ns += lat;
+			if (lat > v->max_ns)
+				v->max_ns = lat;
+			v->sleep_ns += t->sleep_ns - t->sys_sleep_base;
+			v->runq_ns += t->runq_ns - t->sys_runq_base;
+			v->hist[log2_slot(lat)]++;
+		}
+	}
+	if (lat > t->iter_max_sys_ns) {
+		t->iter_max_sys_ns = lat;
+		t->iter_max_nr = nr;
+		t->iter_max_stack = stack;
+	}
+}
+
+static __always_inline int on_sys_exit(void *ctx, long ret)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	struct iot_stats_key key = {};
+	struct iot_stats *s;
+	__u64 lat, size = 0;
+	long nr;
+	__u8 sz;
+
+	if (!t || t->sys_nr < 0)
+		return 0;
+	nr = t->sys_nr;
+	t->sys_nr = -1;
+	lat = now - t->sys_start_ns;
+	t->last_ns = now;
+
+	key.tid = tid;
+	key.nr = nr;
+	key.fd_kind = t->sys_fd_kind;
+	key.nonblock = t->sys_nonblock;
+	s = stats_row(&key);
+	if (s) {
+		s->calls++;
+		s->total_ns += lat;
+		if (lat > s->max_ns)
+			s->max_ns = lat;
+		s->hist[log2_slot(lat)]++;
+		if (ret < 0) {
+			if (ret == -IOT_EAGAIN)
+				s->err_eagain++;
+			else if (ret == -IOT_EINTR)
+				s->err_eintr++;
+			else
+				s->err_other++;
+		} else if (ret == 0) {
+			s->zero_ret++;
+		} else if (bit_set(cfg_data_sys, nr)) {
+			s->bytes += ret;
+		} else {
+			s->ret_sum += ret;
+		}
+		sz = size_arg_of(nr);
+		if (sz) {
+			size = sys_arg(t, sz);
+			s->arg_sum += size;
+			if (size > s->arg_max)
+				s->arg_max = size;
+		}
+	}
+
+	if (nr == cfg_nr_epoll_ctl && ret == 0)
+		note_epoll_ctl(t);
+	else if ((nr == cfg_nr_select || nr == cfg_nr_pselect6) && t->sys_arg0 > t->select_max_fd)
+		t->select_max_fd = t->sys_arg0;
+	else if (nr == cfg_nr_io_uring_enter) {
+		if (t->sys_arg3 & IOT_IORING_ENTER_GETEVENTS)
+			t->uring_enter_getevents++;
+		if (t->sys_arg3 & IOT_IORING_ENTER_SQ_WAKEUP)
+			t->uring_enter_sqwakeup++;
+	} else if (nr == cfg_nr_prctl || bit_set(cfg_exec_sys, nr))
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+
+	if (is_wait(t, nr)) {
+		t->flags |= IOT_THR_LOOP;
+		t->wait_exit_ns = now;
+		t->iter_sys_ns = 0;
+		t->iter_max_sys_ns = 0;
+		t->iter_max_nr = -1;
+		t->iter_max_stack = -1;
+		t->iter_sleep_base = t->sleep_ns;
+		t->iter_runq_base = t->runq_ns;
+		t->iter_cpu_base = cpu_now(t, now);
+	} else if (t->wait_exit_ns) {
+		check_loop_call(ctx, t, tid, nr, lat);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(iot_enter_btf, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(iot_exit_btf, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(ctx, ret);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(iot_enter_raw, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(iot_exit_raw, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(ctx, ret);
+}
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Per-thread state: found by tid, created on a target thread's first event. */
+#ifndef IOTRACE_THREADS_BPF_H
+#define IOTRACE_THREADS_BPF_H
+
+#define IOT_PF_IO_WORKER 0x00000010 /* include/linux/sched.h */
+
+/* Never written: the template new entries are copied from (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iot_thread);
+} iot_zthread SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iot_stats);
+} iot_zstats SEC(".maps");
+
+static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u64 now)
+{
+	__u32 zero = 0;
+	struct iot_thread *z = bpf_map_lookup_elem(&iot_zthread, &zero);
+	struct iot_thread *t;
+	struct task_struct *task;
+
+	if (!z)
+		return NULL;
+	if (bpf_map_update_elem(&iot_threads, &tid, z, BPF_NOEXIST) && !bpf_map_lookup_elem(&iot_threads, &tid)) {
+		count_loss(IOT_LOSS_THREADS_FULL);
+		return NULL;
+	}
+	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	if (!t)
+		return NULL;
+	t->tgid = tgid;
+	t->sys_nr = -1;
+	t->iter_max_nr = -1;
+	t->iter_max_stack = -1;
+	t->first_ns = now;
+	t->oncpu_since_ns = now; /* it is running: it made this call */
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, flags) & IOT_PF_IO_WORKER)
+		t->flags |= IOT_THR_IO_WORKER;
+	return t;
+}
+
+/* The current thread's entry when it belongs to a target, created on first sight. */
+static __always_inline struct iot_thread *current_thread(__u64 now)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct iot_thread *t;
+
+	if (!is_target(tgid))
+		return NULL;
+	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	return t ? t : new_thread(tid, tgid, now);
+}
+
+/* CPU time so far, including the stint in progress. */
+static __always_inline __u64 cpu_now(struct iot_thread *t, __u64 now)
+{
+	return t->oncpu_ns + (t->oncpu_since_ns ? now - t->oncpu_since_ns : 0);
+}
+
+#endif

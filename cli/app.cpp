@@ -1,0 +1,110 @@
+#include "cli/app.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/errors.hpp"
+#include "probes/features.hpp"
+#include "probes/trace_error.hpp"
+#include "probes/tracer.hpp"
+
+namespace iotrace::cli {
+namespace {
+
+void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
+  cmd->add_flag("--json", json, "Write the report as JSON (schema in iotrace(8))");
+  cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
+      ->type_name("FILE");
+}
+
+}  // namespace
+
+std::unique_ptr<CLI::App> build_app(AppArgs& a) {
+  auto app = std::make_unique<CLI::App>(
+      "iotrace: which I/O model a process uses, what blocks its event loops, and what each "
+      "operation costs in syscalls",
+      "iotrace");
+  app->set_version_flag("--version", std::string("iotrace ") + IOTRACE_VERSION);
+  app->require_subcommand(1);
+  app->add_flag("-v,--verbose", a.verbose, "Log probe strategies and libbpf messages to stderr");
+  app->add_option("--no-feature", a.no_feature,
+                  "Developer: treat a kernel feature as absent (tp_btf, io_uring) to test fallbacks")
+      ->type_name("FEATURE")
+      ->check(CLI::IsMember({"tp_btf", "io_uring"}));
+  app->footer("Exit status: 0 ok, 1 policy violated, 2 usage, 3 target, 4 environment, "
+              "5 command failed to start, 70 internal error. See iotrace(8).");
+
+  auto* attach = app->add_subcommand("attach", "Trace running processes and report");
+  attach->add_option("pid", a.attach.pids, "Process ids to trace (all their threads)")
+      ->required()
+      ->type_name("PID");
+  attach->add_option("-d,--duration", a.attach.duration,
+                     "Stop after this long: 10 (seconds), 500ms, 2m (default: until Ctrl-C)")
+      ->type_name("DURATION");
+  add_output_options(attach, a.attach.json, a.attach.output);
+  attach->add_flag("-f,--follow-children", a.attach.follow_children,
+                   "Also trace the targets' child processes, existing and new");
+  attach->add_option("--stall-threshold", a.attach.stall_threshold,
+                     "Event-loop iterations longer than this are stalls (default 20ms)")
+      ->type_name("DURATION");
+  attach->add_option("--block-threshold", a.attach.block_threshold,
+                     "Calls on an event-loop thread slower than this are flagged (default 5ms)")
+      ->type_name("DURATION");
+  attach->add_option("--save-capture", a.attach.save_capture,
+                     "Also save the raw capture as JSON (replay it with 'iotrace report')")
+      ->type_name("FILE");
+
+  auto* demo = app->add_subcommand("demo", "Trace a bundled sample event-loop server and report");
+  demo->add_option("-d,--duration", a.demo.duration, "How long to run the sample (default 3s)")
+      ->type_name("DURATION");
+  add_output_options(demo, a.demo.json, a.demo.output);
+
+  auto* report = app->add_subcommand("report", "Render a capture saved with --save-capture");
+  report->add_option("capture", a.report.capture, "Capture file (JSON)")
+      ->required()
+      ->type_name("FILE");
+  add_output_options(report, a.report.json, a.report.output);
+  return app;
+}
+
+int run_app(int argc, char** argv) {
+  AppArgs args;
+  auto app = build_app(args);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app->exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (!what.empty() && what.back() == '\n') what.pop_back();
+    print_error(what, "see 'iotrace --help' or 'iotrace <command> --help'");
+    return k_exit_usage;
+  }
+  probes::set_verbose(args.verbose);
+  for (const auto& f : args.no_feature) probes::disable_feature(f);
+  try {
+    if (app->got_subcommand("attach")) return run_attach(args);
+    if (app->got_subcommand("demo")) return run_demo(args);
+    if (app->got_subcommand("report")) return run_report(args);
+  } catch (const UsageError& e) {
+    print_error(e.what(), e.hint);
+    return k_exit_usage;
+  } catch (const probes::TraceError& e) {
+    print_error(e.what(), e.hint());
+    switch (e.kind()) {
+      case probes::TraceError::Kind::environment: return k_exit_environment;
+      case probes::TraceError::Kind::target: return k_exit_target;
+      case probes::TraceError::Kind::internal: return k_exit_internal;
+    }
+  } catch (const std::exception& e) {
+    print_error(fmt::format("internal error: {}", e.what()),
+                "this is a bug in iotrace; please report it with the command line used");
+    return k_exit_internal;
+  }
+  return k_exit_usage;
+}
+
+}  // namespace iotrace::cli

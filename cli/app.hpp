@@ -1,0 +1,50 @@
+// The command line: subcommands, their options, and the top-level error handling.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iotrace::cli {
+
+struct AttachArgs {
+  std::vector<std::string> pids;
+  std::string duration;
+  bool json = false;
+  std::string output;
+  bool follow_children = false;
+  std::string stall_threshold = "20ms";
+  std::string block_threshold = "5ms";
+  std::string save_capture;
+};
+
+struct DemoArgs {
+  std::string duration = "3s";
+  bool json = false;
+  std::string output;
+};
+
+struct ReportArgs {
+  std::string capture;
+  bool json = false;
+  std::string output;
+};
+
+struct AppArgs {
+  bool verbose = false;
+  std::vector<std::string> no_feature;
+  AttachArgs attach;
+  DemoArgs demo;
+  ReportArgs report;
+};
+
+// Builds the CLI11 app bound to args. Tests use it to check the man page and completions.
+std::unique_ptr<CLI::App> build_app(AppArgs& args);
+int run_app(int argc, char** argv);
+
+int run_attach(const AppArgs& args);
+int run_demo(const AppArgs& args);
+int run_report(const AppArgs& args);
+
+}  // namespace iotrace::cli

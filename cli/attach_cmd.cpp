@@ -1,0 +1,59 @@
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "cli/app.hpp"
+#include "cli/errors.hpp"
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "cli/trace_session.hpp"
+#include "src/capture_json.hpp"
+
+namespace iotrace::cli {
+
+uint32_t parse_pid(const std::string& text) {
+  uint32_t pid = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  if (ec != std::errc() || p != text.data() + text.size() || pid == 0 || pid > (1u << 22))
+    throw UsageError(fmt::format("invalid pid '{}': expected a positive process id", text),
+                     "find it with 'pgrep NAME' or 'ps -e'");
+  return pid;
+}
+
+uint64_t parse_duration_option(const std::string& flag, const std::string& text) {
+  auto d = parse_duration_ns(text);
+  if (!d) throw UsageError(fmt::format("{}: {}", flag, d.error()),
+                           "expected a number with ns, us, ms, s, m or h, e.g. 500ms, 10, 2m");
+  return d.value();
+}
+
+int run_attach(const AppArgs& args) {
+  const auto& a = args.attach;
+  SessionOptions s;
+  for (const auto& p : a.pids) {
+    uint32_t pid = parse_pid(p);
+    if (std::find(s.trace.pids.begin(), s.trace.pids.end(), pid) == s.trace.pids.end())
+      s.trace.pids.push_back(pid);
+  }
+  if (!a.duration.empty()) s.duration_ns = parse_duration_option("--duration", a.duration);
+  s.trace.follow_children = a.follow_children;
+  s.trace.stall_ns = parse_duration_option("--stall-threshold", a.stall_threshold);
+  s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
+  s.out = {a.json, a.output, a.save_capture};
+  Report report = run_session(s);
+  emit_report(report, s.out);
+  return k_exit_ok;
+}
+
+int run_report(const AppArgs& args) {
+  const auto& a = args.report;
+  auto text = read_text_file(a.capture);
+  auto capture = capture_from_text(text);
+  if (!capture)
+    throw UsageError(fmt::format("cannot read capture '{}': {}", a.capture, capture.error()),
+                     "give a file written by 'iotrace attach --save-capture'");
+  emit_report(build_report(capture.value()), {a.json, a.output, {}});
+  return k_exit_ok;
+}
+
+}  // namespace iotrace::cli

@@ -1,0 +1,210 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "cli/render.hpp"
+#include "src/duration.hpp"
+#include "src/text_escape.hpp"
+
+namespace iotrace::cli {
+namespace {
+
+std::string rate(uint64_t calls, uint64_t ns) {
+  if (ns == 0) return "-";
+  return format_count(static_cast<double>(calls) * 1e9 / static_cast<double>(ns));
+}
+
+std::string dur_or_dash(uint64_t ns, uint64_t calls) { return calls ? format_duration(ns) : "-"; }
+
+// name(kind): "read(tcp)", "epoll_pwait(epoll)"
+std::string call_label(int nr, FdKind k) {
+  std::string n = syscall_name(nr);
+  if (k == FdKind::none) return n;
+  return fmt::format("{}({})", n, fd_kind_name(k));
+}
+
+std::string frame_text(const Frame& f) {
+  std::string sym = f.symbol.empty() ? fmt::format("{}+{:#x}", escape_text(f.module), f.offset)
+                                     : fmt::format("{}+{:#x}", escape_text(f.symbol), f.sym_offset);
+  return f.symbol.empty() ? sym : fmt::format("{} ({})", sym, escape_text(f.module));
+}
+
+void render_stack(std::string& o, const Stack& s, size_t max_frames) {
+  if (s.lost) {
+    o += "        (stack not recorded: the stack map was full or collided)\n";
+    return;
+  }
+  size_t n = std::min(s.frames.size(), max_frames);
+  for (size_t i = 0; i < n; ++i) o += fmt::format("        {}\n", frame_text(s.frames[i]));
+  if (s.frames.size() > n) o += fmt::format("        ... {} more frames\n", s.frames.size() - n);
+  if (s.truncated)
+    o += "        (stack cut short: the code was probably built without frame pointers)\n";
+}
+
+void render_model(std::string& o, const ProcessReport& p) {
+  const auto& m = p.model;
+  std::string model = m.model;
+  if (m.model == "mixed") model += fmt::format(" ({})", fmt::join(m.parts, " + "));
+  o += fmt::format("  I/O model: {}", model);
+  if (!m.trigger.empty()) o += fmt::format(", {}-triggered", m.trigger);
+  o += fmt::format("  [confidence {:.0f}%]\n", m.confidence * 100);
+  o += fmt::format("    {}.\n", m.sentence);
+  if (!m.interest_kinds.empty())
+    o += fmt::format("    epoll interest sets hold: {}.\n", fmt::join(m.interest_kinds, ", "));
+  if (!m.runtime.empty())
+    o += fmt::format("    runtime: {} ({}).\n", m.runtime, escape_text(m.runtime_evidence));
+}
+
+void render_categories(std::string& o, const ProcessReport& p) {
+  o += fmt::format("\n  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", "CATEGORY", "CALLS",
+                   "RATE/s", "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
+  auto line = [&](std::string_view name, const CallStats& s) {
+    o += fmt::format("  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", name,
+                     format_count(static_cast<double>(s.calls)), rate(s.calls, p.process.traced_ns),
+                     format_count(static_cast<double>(s.errors)),
+                     format_count(static_cast<double>(s.eagain)), dur_or_dash(s.p50_ns(), s.calls),
+                     dur_or_dash(s.p99_ns(), s.calls), dur_or_dash(s.max_ns, s.calls),
+                     s.bytes ? format_bytes(s.bytes) : "-");
+  };
+  for (const auto& c : p.categories) line(category_title(c.category), c.stats);
+  line("total", p.total);
+}
+
+void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& opts) {
+  if (p.syscalls.empty()) return;
+  o += fmt::format("\n  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", "SYSCALL(FD KIND)", "CALLS",
+                   "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
+  size_t n = std::min(p.syscalls.size(), opts.max_syscalls);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& s = p.syscalls[i];
+    o += fmt::format("  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", call_label(s.nr, s.fd_kind),
+                     format_count(static_cast<double>(s.stats.calls)),
+                     format_count(static_cast<double>(s.stats.errors)),
+                     format_count(static_cast<double>(s.stats.eagain)),
+                     dur_or_dash(s.stats.p50_ns(), s.stats.calls),
+                     dur_or_dash(s.stats.p99_ns(), s.stats.calls),
+                     dur_or_dash(s.stats.max_ns, s.stats.calls),
+                     s.stats.bytes ? format_bytes(s.stats.bytes) : "-");
+  }
+  if (p.syscalls.size() > n) o += fmt::format("  ... {} more\n", p.syscalls.size() - n);
+}
+
+void render_threads(std::string& o, const ProcessReport& p, const TextOptions& opts) {
+  o += fmt::format("\n  {:<8}{:<16}{:<11}{:>8}{:>9}{:>9}{:>9}  {}\n", "TID", "NAME", "ROLE", "CALLS",
+                   "SYSCALL", "ASLEEP", "ON-CPU", "TOP");
+  size_t n = std::min(p.threads.size(), opts.max_threads);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& t = p.threads[i];
+    std::string top = t.syscalls.empty() ? "-" : syscall_name(t.syscalls[0].nr);
+    std::string name = escape_text(t.thread.comm);
+    if (name.size() > 15) name = name.substr(0, 15);
+    o += fmt::format("  {:<8}{:<16}{:<11}{:>8}{:>9}{:>9}{:>9}  {}{}\n", t.thread.tid, name,
+                     t.model.role, format_count(static_cast<double>(t.total.calls)),
+                     format_duration(t.total.total_ns), format_duration(t.thread.sleep_ns),
+                     format_duration(t.thread.oncpu_ns), top, t.thread.exited ? " (exited)" : "");
+  }
+  if (p.threads.size() > n) {
+    uint64_t calls = 0;
+    for (size_t i = n; i < p.threads.size(); ++i) calls += p.threads[i].total.calls;
+    o += fmt::format("  ... {} more threads, {} calls\n", p.threads.size() - n,
+                     format_count(static_cast<double>(calls)));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const auto& t = p.threads[i];
+    if (t.model.role == "idle" || t.model.sentence.empty()) continue;
+    o += fmt::format("    {} {}: {}: {}\n", t.thread.tid, escape_text(t.thread.comm), t.model.model,
+                     t.model.sentence);
+  }
+}
+
+void render_metrics(std::string& o, const ProcessReport& p) {
+  std::string line;
+  for (const auto& m : p.metrics.values) {
+    if (m.tid != 0) continue;
+    if (m.id == "operations" || m.id == "io_syscalls") continue;
+    line += fmt::format("{}{}={}", line.empty() ? "" : "  ", m.id,
+                        m.value == static_cast<double>(static_cast<uint64_t>(m.value))
+                            ? fmt::format("{}", static_cast<uint64_t>(m.value))
+                            : fmt::format("{:.2f}", m.value));
+  }
+  if (line.empty()) return;
+  o += fmt::format("\n  ratios: operations={} io_syscalls={}\n",
+                   static_cast<uint64_t>(p.metrics.get("operations", 0, 0)),
+                   static_cast<uint64_t>(p.metrics.get("io_syscalls", 0, 0)));
+  // wrap at 78 columns
+  std::string cur = "   ";
+  size_t start = 0;
+  while (start < line.size()) {
+    size_t end = line.find("  ", start);
+    std::string word = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (cur.size() + word.size() + 1 > 78) {
+      o += cur + "\n";
+      cur = "   ";
+    }
+    cur += " " + word;
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+  o += cur + "\n";
+}
+
+void render_findings(std::string& o, const ProcessReport& p, const TextOptions& opts) {
+  if (p.findings.empty()) {
+    o += "\n  findings: none\n";
+    return;
+  }
+  o += fmt::format("\n  findings ({}):\n", p.findings.size());
+  size_t n = std::min(p.findings.size(), opts.max_findings);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& f = p.findings[i];
+    o += fmt::format("  [{}] {}: {}\n", severity_name(f.severity), f.id, f.title);
+    o += fmt::format("      {}\n", escape_text(f.evidence));
+    if (f.count && f.total_ns)
+      o += fmt::format("      count {}  total {}  p50 {}  p99 {}  max {}\n", f.count,
+                       format_duration(f.total_ns), format_duration(f.p50_ns),
+                       format_duration(f.p99_ns), format_duration(f.max_ns));
+    if (!f.stack.frames.empty() || f.stack.lost) {
+      o += "      stack:\n";
+      render_stack(o, f.stack, opts.max_frames);
+    }
+    o += fmt::format("      fix: {}\n", f.advice);
+  }
+  if (p.findings.size() > n) o += fmt::format("  ... {} more findings (see --json)\n", p.findings.size() - n);
+}
+
+}  // namespace
+
+std::string render_text(const Report& r, const TextOptions& opts) {
+  std::string o;
+  o += fmt::format("iotrace {}: traced {} on Linux {}\n", r.iotrace_version,
+                   format_duration(r.duration_ns), r.kernel);
+  for (const auto& p : r.processes) {
+    o += fmt::format("\nprocess {} ({}){}: traced {}, {} thread{} seen{}\n", p.process.pid,
+                     escape_text(p.process.comm), p.process.followed ? " [child]" : "",
+                     format_duration(p.process.traced_ns), p.threads_seen,
+                     p.threads_seen == 1 ? "" : "s", p.process.exited ? ", exited during the trace" : "");
+    if (!p.process.exe.empty()) o += fmt::format("  exe: {}\n", escape_text(p.process.exe));
+    render_model(o, p);
+    if (p.total.calls == 0) {
+      o += "  no syscalls were seen from this process while it was traced.\n";
+      continue;
+    }
+    render_categories(o, p);
+    render_syscalls(o, p, opts);
+    render_threads(o, p, opts);
+    render_metrics(o, p);
+    render_findings(o, p, opts);
+    if (!p.recommendation.empty()) o += fmt::format("\n  recommendation: {}\n", p.recommendation);
+  }
+  const auto& l = r.losses;
+  if (l.total())
+    o += fmt::format("\nlosses: {} (stats map full {}, threads map full {}, ring buffer {}, "
+                     "stacks {}, flagged map full {}): counts are lower bounds\n",
+                     l.total(), l.stats_full, l.threads_full, l.ringbuf, l.stack, l.flagged_full);
+  else
+    o += "\nlosses: none\n";
+  for (const auto& n : r.notes) o += fmt::format("note: {}\n", n);
+  return o;
+}
+
+}  // namespace iotrace::cli

@@ -1,0 +1,58 @@
+#include "cli/trace_session.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/errors.hpp"
+#include "cli/output.hpp"
+#include "cli/render.hpp"
+#include "cli/signals.hpp"
+#include "probes/proc_reader.hpp"
+#include "src/capture_json.hpp"
+#include "src/duration.hpp"
+#include "src/text_escape.hpp"
+
+namespace iotrace::cli {
+
+Report run_session(const SessionOptions& opts,
+                   const std::function<void(probes::Tracer&)>& on_attached) {
+  install_signal_handlers();
+  auto tracer = probes::Tracer::start(opts.trace);
+  if (!opts.quiet) {
+    std::vector<std::string> names;
+    for (uint32_t pid : opts.trace.pids) {
+      auto st = probes::read_status(pid);
+      names.push_back(fmt::format("{} ({})", pid, escape_text(st ? st->name : "?")));
+    }
+    print_info(fmt::format("attached to {}; {}", fmt::join(names, ", "),
+                           opts.duration_ns ? "tracing for " + format_duration(opts.duration_ns)
+                                            : std::string("Ctrl-C to stop and report")));
+  }
+  if (on_attached) on_attached(*tracer);
+  bool exited = false;
+  while (!stop_requested() && (!opts.duration_ns || tracer->elapsed_ns() < opts.duration_ns)) {
+    uint64_t left_ms = opts.duration_ns ? (opts.duration_ns - tracer->elapsed_ns()) / 1000000 : 100;
+    tracer->poll(static_cast<int>(std::min<uint64_t>(100, left_ms + 1)));
+    if (tracer->all_exited()) {
+      exited = true;
+      break;
+    }
+  }
+  Capture capture = tracer->collect();
+  tracer.reset();  // detach before rendering
+  if (exited && !opts.quiet) print_info("every target exited: reporting what was traced");
+  if (!opts.out.save_capture.empty())
+    write_output(opts.out.save_capture, capture_to_json(capture).dump(1) + "\n");
+  Report report = build_report(capture);
+  if (report.losses.total())
+    print_warning(fmt::format("{} events lost; affected counts are lower bounds", report.losses.total()),
+                  "narrow the targets, or shorten the trace");
+  return report;
+}
+
+void emit_report(const Report& report, const OutputOptions& out) {
+  std::string text = out.json ? render_json(report) : render_text(report);
+  if (out.output.empty()) write_stdout(text);
+  else write_output(out.output, text);
+}
+
+}  // namespace iotrace::cli

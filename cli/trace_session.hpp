@@ -1,0 +1,33 @@
+// One trace from attach to report, shared by attach, demo and run.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "probes/tracer.hpp"
+#include "src/report.hpp"
+
+namespace iotrace::cli {
+
+struct OutputOptions {
+  bool json = false;
+  std::string output;        // file, or empty for stdout
+  std::string save_capture;  // developer: also write the raw capture here
+};
+
+struct SessionOptions {
+  probes::TraceOptions trace;
+  uint64_t duration_ns = 0;  // 0: until Ctrl-C or every target exits
+  OutputOptions out;
+  bool quiet = false;        // no "attached" line
+};
+
+// Runs the trace; on_attached runs once the probes are live (demo and run start work there).
+// Returns the report; throws TraceError/UsageError.
+Report run_session(const SessionOptions& opts,
+                   const std::function<void(probes::Tracer&)>& on_attached = {});
+// Renders to stdout or the output file.
+void emit_report(const Report& report, const OutputOptions& out);
+
+}  // namespace iotrace::cli

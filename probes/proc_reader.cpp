@@ -1,0 +1,194 @@
+#include "probes/proc_reader.hpp"
+
+#include <dirent.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "probes/trace_error.hpp"
+
+namespace iotrace::probes {
+namespace {
+constexpr uint64_t k_pf_kthread = 0x00200000;
+
+std::vector<std::string> dir_entries(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = opendir(path.c_str());
+  if (!d) return out;
+  while (auto* e = readdir(d))
+    if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+  closedir(d);
+  return out;
+}
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+FdKind link_kind(const std::string& target) {
+  if (target.rfind("socket:", 0) == 0) return FdKind::socket_other;
+  if (target.rfind("pipe:", 0) == 0) return FdKind::pipe;
+  if (target == "anon_inode:[eventfd]") return FdKind::eventfd;
+  if (target == "anon_inode:[timerfd]") return FdKind::timerfd;
+  if (target == "anon_inode:[signalfd]") return FdKind::signalfd;
+  if (target == "anon_inode:[eventpoll]") return FdKind::epoll;
+  if (target == "anon_inode:[io_uring]") return FdKind::io_uring;
+  if (target.rfind("anon_inode:", 0) == 0) return FdKind::anon_other;
+  if (target.rfind("/dev/", 0) == 0) return FdKind::chardev;
+  if (!target.empty() && target[0] == '/') return FdKind::regular;
+  return FdKind::other;
+}
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::optional<std::string> read_file(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string out;
+  char buf[65536];
+  while (in && out.size() < limit) {
+    in.read(buf, sizeof(buf));
+    out.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  return out;
+}
+
+std::optional<ProcStatus> read_status(uint32_t pid) {
+  auto text = read_file(fmt::format("/proc/{}/status", pid));
+  return text ? parse_status(*text) : std::nullopt;
+}
+
+std::optional<ProcStat> read_stat(uint32_t pid) {
+  auto text = read_file(fmt::format("/proc/{}/stat", pid));
+  return text ? parse_stat(*text) : std::nullopt;
+}
+
+void validate_target(uint32_t pid) {
+  using K = TraceError::Kind;
+  if (pid == 0) throw TraceError(K::target, "pid 0 is not a process", "give the pid of a running process");
+  auto st = read_status(pid);
+  if (!st)
+    throw TraceError(K::target, fmt::format("no process with pid {}", pid),
+                     "it may have exited; 'ps -e' or 'iotrace top' lists processes");
+  if (st->tgid != pid)
+    throw TraceError(K::target,
+                     fmt::format("{} is a thread of process {}, not a process", pid, st->tgid),
+                     fmt::format("attach to {}; all its threads are traced", st->tgid));
+  if (pid == static_cast<uint32_t>(getpid()))
+    throw TraceError(K::target, fmt::format("pid {} is iotrace itself", pid),
+                     "give the pid of the process to watch");
+  auto stat = read_stat(pid);
+  if (stat && (stat->flags & k_pf_kthread))
+    throw TraceError(K::target, fmt::format("pid {} ({}) is a kernel thread", pid, st->name),
+                     "kernel threads make no syscalls; attach to a user-space process");
+  if (st->state == 'Z' || st->state == 'X')
+    throw TraceError(K::target, fmt::format("pid {} ({}) is a zombie: it has exited", pid, st->name),
+                     "its parent has not reaped it yet; there is nothing left to trace");
+}
+
+std::vector<uint32_t> descendants(uint32_t pid) {
+  std::map<uint32_t, std::vector<uint32_t>> children;
+  for (const auto& name : dir_entries("/proc")) {
+    uint32_t p = 0;
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    p = static_cast<uint32_t>(std::stoul(name));
+    if (auto st = read_stat(p)) children[st->ppid].push_back(p);
+  }
+  std::vector<uint32_t> out;
+  std::vector<uint32_t> todo{pid};
+  std::set<uint32_t> seen{pid};
+  while (!todo.empty()) {
+    uint32_t p = todo.back();
+    todo.pop_back();
+    for (uint32_t c : children[p])
+      if (seen.insert(c).second) {
+        out.push_back(c);
+        todo.push_back(c);
+      }
+  }
+  return out;
+}
+
+bool process_alive(uint32_t pid, uint64_t start_ticks) {
+  auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X' &&
+         (start_ticks == 0 || st->start_time_ticks == start_ticks);
+}
+
+bool fill_process(ProcessRecord& p) {
+  auto stat = read_stat(p.pid);
+  if (!stat || (p.start_time_ticks && stat->start_time_ticks != p.start_time_ticks)) return false;
+  if (stat->state == 'Z' || stat->state == 'X') return false;
+  p.start_time_ticks = stat->start_time_ticks;
+  p.ppid = stat->ppid;
+  p.comm = stat->comm;
+  p.exe = read_link(fmt::format("/proc/{}/exe", p.pid));
+  if (auto st = read_status(p.pid)) {
+    p.threads_now = st->threads;
+    p.vm_rss_bytes = st->vm_rss_bytes;
+  }
+  if (auto lim = read_file(fmt::format("/proc/{}/limits", p.pid)))
+    p.stack_rlimit_bytes = parse_stack_limit(*lim).value_or(0);
+
+  const std::string fd_dir = fmt::format("/proc/{}/fd", p.pid);
+  std::map<int, FdKind> kinds;
+  std::vector<int> epfds;
+  p.open_fds = 0;
+  p.sockets_open = 0;
+  for (const auto& name : dir_entries(fd_dir)) {
+    int fd = std::atoi(name.c_str());
+    FdKind k = link_kind(read_link(fd_dir + "/" + name));
+    kinds[fd] = k;
+    ++p.open_fds;
+    if (k == FdKind::socket_other) ++p.sockets_open;
+    if (k == FdKind::epoll) epfds.push_back(fd);
+  }
+  p.epoll.clear();
+  for (int epfd : epfds) {
+    auto text = read_file(fmt::format("/proc/{}/fdinfo/{}", p.pid, epfd));
+    if (!text) continue;
+    EpollInstance inst;
+    inst.epfd = epfd;
+    inst.entries = parse_epoll_fdinfo(*text);
+    for (auto& e : inst.entries) {
+      auto it = kinds.find(e.tfd);
+      e.kind = it == kinds.end() ? FdKind::other : it->second;
+    }
+    p.epoll.push_back(std::move(inst));
+  }
+  if (auto maps = read_file(fmt::format("/proc/{}/maps", p.pid))) {
+    std::set<std::string> libs;
+    for (const auto& m : parse_maps(*maps))
+      if (m.exec && !m.path.empty() && m.path[0] == '/') libs.insert(basename_of(m.path));
+    p.libraries.assign(libs.begin(), libs.end());
+  }
+  return true;
+}
+
+std::string thread_comm(uint32_t pid, uint32_t tid) {
+  auto text = read_file(fmt::format("/proc/{}/task/{}/comm", pid, tid));
+  if (!text) return {};
+  if (!text->empty() && text->back() == '\n') text->pop_back();
+  return *text;
+}
+
+std::string kernel_release() {
+  struct utsname u {};
+  uname(&u);
+  return u.release;
+}
+
+}  // namespace iotrace::probes

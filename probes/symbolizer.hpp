@@ -1,0 +1,30 @@
+// Turns user-space addresses of a live process into module+offset and symbol names, with
+// elfutils' libdwfl (ELF symbol tables, PIE, build-ids) and /tmp/perf-PID.map for JIT code.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "src/capture.hpp"
+#include "src/proc_parse.hpp"
+
+namespace iotrace::probes {
+
+class Symbolizer {
+ public:
+  Symbolizer();
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Reads the process's mappings now; call again to pick up libraries loaded later.
+  void refresh(uint32_t pid);
+  Stack symbolize(uint32_t pid, const std::vector<uint64_t>& addrs);
+
+ private:
+  struct Process;
+  std::map<uint32_t, std::unique_ptr<Process>> procs_;
+};
+
+}  // namespace iotrace::probes

@@ -1,0 +1,500 @@
+#include "probes/tracer.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "bpf/iotrace.skel.h"
+#include "bpf/iotrace_abi.h"
+#include "probes/features.hpp"
+#include "probes/proc_reader.hpp"
+#include "probes/symbolizer.hpp"
+#include "probes/trace_error.hpp"
+#include "src/syscall_table.hpp"
+
+namespace iotrace::probes {
+
+// The ABI and the model types must agree on these; a drift fails the build here.
+static_assert(sizeof(iot_stats_key) == 8);
+static_assert(IOT_HIST_SLOTS == k_hist_slots);
+static_assert(IOT_FD_KINDS == k_fd_kind_count);
+static_assert(IOT_URING_OPS == k_uring_ops);
+static_assert(IOT_FD_EPOLL == static_cast<int>(FdKind::epoll));
+static_assert(IOT_FD_OTHER == static_cast<int>(FdKind::other));
+static_assert(IOT_MAX_SYSCALLS == k_max_syscalls);
+
+namespace {
+
+bool g_verbose = false;
+
+int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (!g_verbose && level != LIBBPF_WARN) return 0;
+  if (!g_verbose) return 0;
+  return vfprintf(stderr, fmt, args);
+}
+
+uint64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string errno_text(int err) {
+  err = err < 0 ? -err : err;
+  const char* name = strerrorname_np(err);
+  return fmt::format("{} ({})", name ? name : "E?", strerror(err));
+}
+
+struct SkelDeleter {
+  void operator()(iotrace_bpf* s) const { iotrace_bpf::destroy(s); }
+};
+using SkelPtr = std::unique_ptr<iotrace_bpf, SkelDeleter>;
+
+void set_bits(volatile __u64* bits, uint32_t flag) {
+  for (const auto& s : all_syscalls())
+    if ((s.flags & flag) && s.nr >= 0 && s.nr < k_max_syscalls) bits[s.nr / 64] |= 1ull << (s.nr % 64);
+}
+
+int nr_of(const char* name) { return syscall_nr(name).value_or(-1); }
+
+bool is_uring_prog(const bpf_program* p) {
+  return std::strncmp(bpf_program__name(p), "iot_ur_", 7) == 0;
+}
+
+}  // namespace
+
+void set_verbose(bool verbose) { g_verbose = verbose; }
+
+struct Tracer::Impl {
+  SkelPtr skel;
+  ring_buffer* rb = nullptr;
+  TraceOptions opts;
+  uint64_t start_ns = 0;
+  std::map<uint32_t, ProcessRecord> procs;  // targets known so far, by pid
+  std::vector<std::string> notes;
+  std::vector<iot_stall_event> stalls;
+  Symbolizer symbolizer;
+  int ncpus = 1;
+
+  ~Impl() {
+    if (rb) ring_buffer__free(rb);
+  }
+
+  static int on_event(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size < sizeof(iot_event_hdr)) return 0;
+    auto* hdr = static_cast<const iot_event_hdr*>(data);
+    if (hdr->type == IOT_EV_STALL && size >= sizeof(iot_stall_event))
+      self->stalls.push_back(*static_cast<const iot_stall_event*>(data));
+    return 0;  // unknown kinds are skipped
+  }
+
+  SkelPtr open_configured(bool use_btf, const Features& f) {
+    SkelPtr s(iotrace_bpf::open());
+    if (!s)
+      throw TraceError(TraceError::Kind::internal,
+                       fmt::format("opening the BPF object failed: {}", errno_text(errno)));
+    auto* ro = s->rodata;
+    set_bits(ro->cfg_fd_arg0, k_fd_arg0);
+    set_bits(ro->cfg_data_sys, k_data);
+    set_bits(ro->cfg_wait_sys, k_wait);
+    set_bits(ro->cfg_risk_sys, k_risk);
+    set_bits(ro->cfg_conn_sys, k_conn);
+    set_bits(ro->cfg_exec_sys, k_exec);
+    for (const auto& sc : all_syscalls())
+      if (sc.nr >= 0 && sc.nr < k_max_syscalls) ro->cfg_size_arg[sc.nr] = sc.size_arg;
+    ro->cfg_follow_children = opts.follow_children;
+    ro->cfg_stall_ns = opts.stall_ns;
+    ro->cfg_block_ns = opts.block_ns;
+    ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
+    ro->cfg_nr_select = nr_of("select");
+    ro->cfg_nr_pselect6 = nr_of("pselect6");
+    ro->cfg_nr_io_uring_enter = nr_of("io_uring_enter");
+    ro->cfg_nr_io_uring_setup = nr_of("io_uring_setup");
+    ro->cfg_nr_prctl = nr_of("prctl");
+    ro->cfg_nr_futex = nr_of("futex");
+
+    // tp_btf and raw_tp twins share one handler; keep one of each pair.
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, s->obj) {
+      std::string name = bpf_program__name(prog);
+      bool is_btf = name.size() > 4 && name.compare(name.size() - 4, 4, "_btf") == 0;
+      bool is_raw = name.size() > 4 && name.compare(name.size() - 4, 4, "_raw") == 0;
+      if (is_btf) bpf_program__set_autoload(prog, use_btf);
+      if (is_raw) bpf_program__set_autoload(prog, !use_btf);
+      if (is_uring_prog(prog)) {
+        std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
+        bpf_program__set_autoload(prog, f.has_tracepoint(tp));
+      }
+    }
+    return s;
+  }
+
+  void load(const Features& f) {
+    bool use_btf = !feature_disabled("tp_btf");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      skel = open_configured(use_btf, f);
+      if (attempt == 2) {
+        bpf_program* prog = nullptr;
+        bpf_object__for_each_program(prog, skel->obj) if (is_uring_prog(prog))
+            bpf_program__set_autoload(prog, false);
+      }
+      int err = iotrace_bpf::load(skel.get());
+      if (!err) {
+        if (!use_btf) notes.push_back("BTF tracepoints (tp_btf) unavailable: using raw tracepoints");
+        if (attempt == 2)
+          notes.push_back("io_uring tracepoints could not be loaded: SQE, CQE and io-wq counts are missing");
+        return;
+      }
+      if (err == -EPERM || (err == -EACCES && geteuid() != 0))
+        throw TraceError(TraceError::Kind::environment,
+                         fmt::format("loading BPF programs was refused: {}", errno_text(err)),
+                         "run as root, or grant CAP_BPF and CAP_PERFMON (and CAP_SYS_RESOURCE for "
+                         "memory limits); run with -v to see libbpf's log");
+      if (g_verbose)
+        fmt::print(stderr, "iotrace: loading with {} failed: {}\n", use_btf ? "tp_btf" : "raw_tp",
+                   errno_text(err));
+      if (attempt == 0) use_btf = false;  // raw tracepoints next
+      skel.reset();
+      if (attempt == 2)
+        throw TraceError(TraceError::Kind::environment,
+                         fmt::format("loading BPF programs failed: {}", errno_text(err)),
+                         "run 'iotrace doctor' to see which kernel features are missing; -v shows "
+                         "the verifier log");
+    }
+  }
+
+  void attach() {
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel->obj) {
+      if (!bpf_program__autoload(prog)) continue;
+      bpf_link* link = bpf_program__attach(prog);
+      int err = libbpf_get_error(link);
+      if (err) {
+        if (is_uring_prog(prog)) {
+          notes.push_back(fmt::format("io_uring tracepoint of {} could not be attached: {}",
+                                      bpf_program__name(prog), errno_text(err)));
+          continue;
+        }
+        throw TraceError(TraceError::Kind::environment,
+                         fmt::format("attaching {} ({}) failed: {}", bpf_program__name(prog),
+                                     bpf_program__section_name(prog), errno_text(err)),
+                         "run 'iotrace doctor'; -v shows libbpf's log");
+      }
+      // The skeleton owns links it created; store ours the same way so destroy() frees them.
+      for (int i = 0; i < skel->skeleton->prog_cnt; ++i)
+        if (*skel->skeleton->progs[i].prog == prog) *skel->skeleton->progs[i].link = link;
+    }
+    rb = ring_buffer__new(bpf_map__fd(skel->maps.iot_events), on_event, this, nullptr);
+    if (!rb)
+      throw TraceError(TraceError::Kind::environment,
+                       fmt::format("creating the ring buffer failed: {}", errno_text(errno)));
+  }
+
+  void add_target(uint32_t pid, bool followed) {
+    __u8 one = 1;
+    if (bpf_map_update_elem(bpf_map__fd(skel->maps.iot_targets), &pid, &one, BPF_ANY))
+      throw TraceError(TraceError::Kind::internal,
+                       fmt::format("registering pid {} failed: {}", pid, errno_text(errno)));
+    if (procs.count(pid)) return;
+    ProcessRecord p;
+    p.pid = pid;
+    p.followed = followed;
+    fill_process(p);
+    procs[pid] = p;
+    symbolizer.refresh(pid);
+  }
+
+  std::vector<uint32_t> map_targets() {
+    std::vector<uint32_t> out;
+    int fd = bpf_map__fd(skel->maps.iot_targets);
+    uint32_t key = 0, next = 0;
+    uint32_t* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      out.push_back(next);
+      key = next;
+      prev = &key;
+    }
+    return out;
+  }
+
+  Capture collect();
+  void read_threads(Capture& c, uint64_t now);
+  void read_stats(Capture& c);
+  void read_flagged(Capture& c);
+  void read_losses(Capture& c);
+  std::vector<uint64_t> stack_addrs(int32_t id);
+};
+
+std::vector<uint64_t> Tracer::Impl::stack_addrs(int32_t id) {
+  std::vector<uint64_t> out;
+  if (id < 0) return out;
+  __u64 ips[IOT_MAX_STACK] = {};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.iot_stacks), &id, ips)) return out;
+  for (auto ip : ips) {
+    if (!ip) break;
+    out.push_back(ip);
+  }
+  return out;
+}
+
+void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
+  int fd = bpf_map__fd(skel->maps.iot_threads);
+  uint32_t key = 0, next = 0;
+  uint32_t* prev = nullptr;
+  auto t = std::make_unique<iot_thread>();
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, t.get())) continue;
+    ThreadRecord r;
+    r.tid = key;
+    r.pid = t->tgid;
+    r.comm = std::string(t->comm, strnlen(t->comm, sizeof(t->comm)));
+    r.exited = t->flags & IOT_THR_EXITED;
+    r.loop = t->flags & IOT_THR_LOOP;
+    r.io_worker = t->flags & IOT_THR_IO_WORKER;
+    auto rel = [&](uint64_t ns) { return ns > start_ns ? ns - start_ns : 0; };
+    r.first_ns = rel(t->first_ns);
+    r.last_ns = rel(t->last_ns);
+    r.oncpu_ns = t->oncpu_ns + (t->oncpu_since_ns && now > t->oncpu_since_ns ? now - t->oncpu_since_ns : 0);
+    r.sleep_ns = t->sleep_ns;
+    r.runq_ns = t->runq_ns;
+    r.vol_switches = t->vol_switches;
+    r.invol_switches = t->invol_switches;
+    r.stalls = t->stalls;
+    r.select_max_nfds = t->select_max_fd;
+    r.epoll.ctl_add = t->ctl_add;
+    r.epoll.ctl_mod = t->ctl_mod;
+    r.epoll.ctl_del = t->ctl_del;
+    r.epoll.edge = t->reg_edge;
+    r.epoll.level = t->reg_level;
+    r.epoll.oneshot = t->reg_oneshot;
+    r.epoll.exclusive = t->reg_exclusive;
+    for (int i = 0; i < IOT_FD_KINDS; ++i) r.epoll.fd_kinds[i] = t->reg_fd_kind[i];
+    auto& u = r.uring;
+    u.sqes = t->uring_sqes;
+    u.cqes = t->uring_cqes;
+    u.failed = t->uring_failed;
+    u.punts = t->uring_punts;
+    u.overflows = t->uring_overflows;
+    u.links = t->uring_links;
+    u.enter_getevents = t->uring_enter_getevents;
+    u.enter_sqwakeup = t->uring_enter_sqwakeup;
+    u.rings = t->uring_rings;
+    u.rings_sqpoll = t->uring_rings_sqpoll;
+    for (int i = 0; i < IOT_URING_OPS; ++i) u.ops[i] = t->uring_ops[i];
+    if (!r.exited) {
+      // the kernel's copy is from the thread's first call; names set later show in /proc
+      auto name = thread_comm(r.pid, r.tid);
+      if (!name.empty()) r.comm = name;
+    }
+    c.threads.push_back(std::move(r));
+  }
+}
+
+void Tracer::Impl::read_stats(Capture& c) {
+  int fd = bpf_map__fd(skel->maps.iot_stats);
+  iot_stats_key key{}, next{};
+  iot_stats_key* prev = nullptr;
+  iot_stats v{};
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, &v)) continue;
+    SyscallRow r;
+    r.tid = key.tid;
+    r.nr = key.nr;
+    r.fd_kind = static_cast<FdKind>(key.fd_kind < IOT_FD_KINDS ? key.fd_kind : IOT_FD_OTHER);
+    r.nonblock = key.nonblock;
+    r.calls = v.calls;
+    r.err_eagain = v.err_eagain;
+    r.err_eintr = v.err_eintr;
+    r.err_other = v.err_other;
+    r.total_ns = v.total_ns;
+    r.max_ns = v.max_ns;
+    r.bytes = v.bytes;
+    r.zero_ret = v.zero_ret;
+    r.ret_sum = v.ret_sum;
+    r.arg_sum = v.arg_sum;
+    r.arg_max = v.arg_max;
+    for (int i = 0; i < IOT_HIST_SLOTS; ++i) r.hist.slots[i] = v.hist[i];
+    c.syscalls.push_back(r);
+  }
+}
+
+void Tracer::Impl::read_flagged(Capture& c) {
+  std::map<uint32_t, uint32_t> pid_of;
+  for (const auto& t : c.threads) pid_of[t.tid] = t.pid;
+  int fd = bpf_map__fd(skel->maps.iot_flagged);
+  iot_flag_key key{}, next{};
+  iot_flag_key* prev = nullptr;
+  iot_flag_val v{};
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, &v)) continue;
+    FlaggedCall f;
+    f.tid = key.tid;
+    f.nr = key.nr;
+    f.fd_kind = static_cast<FdKind>(key.fd_kind < IOT_FD_KINDS ? key.fd_kind : IOT_FD_OTHER);
+    f.kind = key.kind == IOT_FLAG_RISK ? FlagKind::risk : FlagKind::slow;
+    f.count = v.count;
+    f.total_ns = v.total_ns;
+    f.max_ns = v.max_ns;
+    f.sleep_ns = v.sleep_ns;
+    f.runq_ns = v.runq_ns;
+    for (int i = 0; i < IOT_HIST_SLOTS; ++i) f.hist.slots[i] = v.hist[i];
+    f.stack = symbolizer.symbolize(pid_of[key.tid], stack_addrs(key.stack_id));
+    f.stack.lost = key.stack_id < 0;
+    c.flagged.push_back(std::move(f));
+  }
+  for (const auto& e : stalls) {
+    Stall s;
+    s.tid = e.tid;
+    s.start_ns = e.start_ns > start_ns ? e.start_ns - start_ns : 0;
+    s.dur_ns = e.dur_ns;
+    s.sys_ns = e.sys_ns;
+    s.sleep_ns = e.sleep_ns;
+    s.runq_ns = e.runq_ns;
+    s.cpu_ns = e.cpu_ns;
+    s.max_sys_ns = e.max_sys_ns;
+    s.max_nr = e.max_nr;
+    if (e.max_stack >= 0) s.stack = symbolizer.symbolize(e.tgid, stack_addrs(e.max_stack));
+    c.stalls.push_back(std::move(s));
+  }
+}
+
+void Tracer::Impl::read_losses(Capture& c) {
+  std::vector<__u64> per_cpu(static_cast<size_t>(ncpus));
+  uint64_t totals[IOT_LOSS_KINDS] = {};
+  int fd = bpf_map__fd(skel->maps.iot_loss);
+  for (uint32_t k = 0; k < IOT_LOSS_KINDS; ++k) {
+    if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
+    for (auto v : per_cpu) totals[k] += v;
+  }
+  c.losses.stats_full = totals[IOT_LOSS_STATS_FULL];
+  c.losses.threads_full = totals[IOT_LOSS_THREADS_FULL];
+  c.losses.ringbuf = totals[IOT_LOSS_RINGBUF];
+  c.losses.stack = totals[IOT_LOSS_STACK];
+  c.losses.flagged_full = totals[IOT_LOSS_FLAGGED_FULL];
+}
+
+Capture Tracer::Impl::collect() {
+  uint64_t now = mono_ns();
+  Capture c;
+  c.iotrace_version = IOTRACE_VERSION;
+  c.kernel = kernel_release();
+  c.duration_ns = now - start_ns;
+  c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children};
+  c.notes = notes;
+  for (uint32_t pid : map_targets())
+    if (!procs.count(pid)) add_target(pid, true);  // a child added in the kernel at fork
+  for (auto& [pid, p] : procs) {
+    if (!p.exited && fill_process(p)) symbolizer.refresh(pid);
+    else p.exited = true;
+  }
+  read_threads(c, now);
+  for (auto& [pid, p] : procs) {
+    ProcessRecord r = p;
+    r.traced_ns = c.duration_ns;
+    if (p.exited) {
+      uint64_t last = 0;
+      for (const auto& t : c.threads)
+        if (t.pid == pid) last = std::max(last, t.last_ns);
+      r.traced_ns = last;
+    }
+    c.processes.push_back(std::move(r));
+  }
+  read_stats(c);
+  read_flagged(c);
+  read_losses(c);
+  return c;
+}
+
+Tracer::Tracer() : impl_(std::make_unique<Impl>()) {}
+Tracer::~Tracer() = default;
+
+std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
+  libbpf_set_print(libbpf_log);
+  Features f = probe_features();
+  if (!f.root && !(f.cap_bpf && f.cap_perfmon))
+    throw TraceError(TraceError::Kind::environment,
+                     "tracing needs privileges this process lacks: not root, no CAP_BPF and CAP_PERFMON",
+                     "run as root (sudo iotrace ...), or grant the capabilities: "
+                     "setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(command -v iotrace)");
+  if (!f.btf)
+    throw TraceError(TraceError::Kind::environment,
+                     "this kernel has no BTF type information (/sys/kernel/btf/vmlinux is missing)",
+                     "iotrace's probes relocate to the running kernel with BTF; use a kernel built "
+                     "with CONFIG_DEBUG_INFO_BTF=y (the default on Debian 11+, Ubuntu 20.10+, RHEL 8.2+)");
+  for (uint32_t pid : opts.pids) validate_target(pid);
+
+  std::unique_ptr<Tracer> t(new Tracer());
+  auto& im = *t->impl_;
+  im.opts = opts;
+  im.ncpus = libbpf_num_possible_cpus();
+  if (!f.missing_io_uring_tracepoints.empty() && !feature_disabled("io_uring")) {
+    std::string missing;
+    for (const auto& m : f.missing_io_uring_tracepoints) missing += (missing.empty() ? "" : ", ") + m;
+    im.notes.push_back("this kernel lacks io_uring tracepoints " + missing + ": their counts are missing");
+  } else if (feature_disabled("io_uring")) {
+    im.notes.push_back("io_uring tracepoints disabled: SQE, CQE and io-wq counts are missing");
+  }
+  im.load(f);
+  im.attach();
+  im.start_ns = mono_ns();
+  for (uint32_t pid : opts.pids) {
+    im.add_target(pid, false);
+    if (opts.follow_children)
+      for (uint32_t child : descendants(pid)) im.add_target(child, true);
+  }
+  return t;
+}
+
+void Tracer::add_target(uint32_t pid) { impl_->add_target(pid, false); }
+
+void Tracer::poll(int timeout_ms) {
+  int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  if (err < 0 && err != -EINTR)
+    throw TraceError(TraceError::Kind::internal,
+                     fmt::format("reading the ring buffer failed: {}", errno_text(err)));
+}
+
+bool Tracer::all_exited() {
+  for (auto& [pid, p] : impl_->procs)
+    if (!p.exited && process_alive(pid, p.start_time_ticks)) return false;
+  // children created in the kernel since the last look are targets too
+  for (uint32_t pid : impl_->map_targets())
+    if (!impl_->procs.count(pid) && process_alive(pid, 0)) return false;
+  return true;
+}
+
+LiveCounts Tracer::live_counts() {
+  LiveCounts lc;
+  int fd = bpf_map__fd(impl_->skel->maps.iot_threads);
+  uint32_t key = 0, next = 0;
+  uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    ++lc.threads;
+  }
+  lc.stalls = impl_->stalls.size();
+  return lc;
+}
+
+Capture Tracer::collect() { return impl_->collect(); }
+
+uint64_t Tracer::elapsed_ns() const { return mono_ns() - impl_->start_ns; }
+
+}  // namespace iotrace::probes

@@ -1,0 +1,53 @@
+// Loads iotrace's BPF programs, attaches them, registers targets and reads a capture back.
+// Everything attached belongs to the Tracer: destroying it detaches all, on every exit path.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/capture.hpp"
+
+namespace iotrace::probes {
+
+struct TraceOptions {
+  std::vector<uint32_t> pids;
+  bool follow_children = false;
+  uint64_t stall_ns = 0;  // 0: off
+  uint64_t block_ns = 0;  // 0: off
+};
+
+struct LiveCounts {
+  uint64_t threads = 0;
+  uint64_t syscalls = 0;
+  uint64_t stalls = 0;
+};
+
+class Tracer {
+ public:
+  // Opens, configures, loads and attaches; registers the targets. Throws TraceError.
+  static std::unique_ptr<Tracer> start(const TraceOptions& opts);
+  ~Tracer();
+
+  // Adds a process to trace (iotrace run adds its child before exec).
+  void add_target(uint32_t pid);
+  // Waits up to timeout_ms for rare events and consumes them.
+  void poll(int timeout_ms);
+  // True when every target process has exited.
+  bool all_exited();
+  LiveCounts live_counts();
+  // Reads the maps and /proc into a capture; may be called more than once.
+  Capture collect();
+  uint64_t elapsed_ns() const;
+
+ private:
+  Tracer();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// libbpf's log goes to stderr only when verbose.
+void set_verbose(bool verbose);
+
+}  // namespace iotrace::probes

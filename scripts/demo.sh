@@ -1,0 +1,7 @@
+#!/bin/sh
+# One command from a fresh Debian 12 machine (as root): dependencies, build, 'iotrace demo'.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/install-deps.sh"
+"$top/scripts/build.sh"
+exec "$top/build/iotrace" demo "$@"

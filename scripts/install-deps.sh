@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs everything iotrace needs to build, test and benchmark, from Debian 12 packages.
+set -eu
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: run as root (it uses apt-get)" >&2
+	exit 4
+fi
+packages="build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev libdw-dev
+zlib1g-dev libcli11-dev libfmt-dev libgtest-dev nlohmann-json3-dev liburing-dev mandoc
+bash-completion zsh fish libxml2-utils strace bpftrace linux-perf python3"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,162 @@
+// A capture: everything one trace collected, decoded from the kernel maps and /proc, before
+// any analysis. src/ turns a capture into a report; captures round-trip through JSON so the
+// analysis can be run and tested on recorded data without BPF.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/fd_kind.hpp"
+#include "src/histogram.hpp"
+
+namespace iotrace {
+
+inline constexpr int k_capture_version = 1;
+inline constexpr int k_uring_ops = 64;
+
+// One row of in-kernel accounting: one thread, one syscall, one kind of fd.
+struct SyscallRow {
+  uint32_t tid = 0;
+  int nr = 0;
+  FdKind fd_kind = FdKind::none;
+  bool nonblock = false;
+  uint64_t calls = 0;
+  uint64_t err_eagain = 0;
+  uint64_t err_eintr = 0;
+  uint64_t err_other = 0;
+  uint64_t total_ns = 0;
+  uint64_t max_ns = 0;
+  uint64_t bytes = 0;
+  uint64_t zero_ret = 0;
+  uint64_t ret_sum = 0;  // positive returns of non-data calls: events, ready fds, SQEs consumed
+  uint64_t arg_sum = 0;  // size argument: maxevents, nfds, to_submit, nr iocbs
+  uint64_t arg_max = 0;
+  Histogram hist;
+
+  uint64_t errors() const { return err_eagain + err_eintr + err_other; }
+  uint64_t ok_calls() const { return calls - errors(); }
+};
+
+struct EpollRegistrations {
+  uint64_t ctl_add = 0, ctl_mod = 0, ctl_del = 0;
+  uint64_t edge = 0, level = 0, oneshot = 0, exclusive = 0;
+  std::array<uint64_t, k_fd_kind_count> fd_kinds{};
+};
+
+struct UringCounters {
+  uint64_t sqes = 0, cqes = 0, failed = 0, punts = 0, overflows = 0, links = 0;
+  uint64_t enter_getevents = 0, enter_sqwakeup = 0, rings = 0, rings_sqpoll = 0;
+  std::array<uint64_t, k_uring_ops> ops{};
+};
+
+struct ThreadRecord {
+  uint32_t tid = 0;
+  uint32_t pid = 0;
+  std::string comm;
+  bool exited = false;
+  bool loop = false;       // waited in a multiplexer while traced
+  bool io_worker = false;  // a kernel io_uring worker (io-wq or SQPOLL) of this process
+  uint64_t first_ns = 0, last_ns = 0;  // relative to the capture's start
+  uint64_t oncpu_ns = 0, sleep_ns = 0, runq_ns = 0;
+  uint64_t vol_switches = 0, invol_switches = 0;
+  uint64_t stalls = 0;
+  uint64_t select_max_nfds = 0;
+  EpollRegistrations epoll;
+  UringCounters uring;
+};
+
+// One registration in an epoll instance, from /proc/PID/fdinfo/<epfd>.
+struct EpollEntry {
+  int tfd = -1;
+  uint32_t events = 0;
+  uint64_t data = 0;
+  FdKind kind = FdKind::other;
+};
+
+struct EpollInstance {
+  int epfd = -1;
+  std::vector<EpollEntry> entries;
+};
+
+struct ProcessRecord {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string comm;
+  std::string exe;
+  uint64_t start_time_ticks = 0;  // /proc/PID/stat field 22: tells pid reuse apart
+  bool exited = false;            // exited before the trace ended
+  bool followed = false;          // a descendant added by --follow-children
+  uint64_t traced_ns = 0;
+  uint64_t stack_rlimit_bytes = 0;  // RLIMIT_STACK soft limit: the stack each new thread reserves
+  uint64_t vm_rss_bytes = 0;
+  uint32_t threads_now = 0;  // threads at the end of the trace (from /proc)
+  uint32_t open_fds = 0;
+  uint32_t sockets_open = 0;
+  std::vector<EpollInstance> epoll;     // interest lists read at the end of the trace
+  std::vector<std::string> libraries;   // mapped shared objects (basename), for runtime hints
+};
+
+struct Frame {
+  uint64_t addr = 0;
+  std::string module;  // basename of the mapped file, or "[unknown]"
+  uint64_t offset = 0; // address in the module's file
+  std::string symbol;  // empty when not found
+  uint64_t sym_offset = 0;
+};
+
+struct Stack {
+  std::vector<Frame> frames;
+  bool truncated = false;  // ended early: probably no frame pointers
+  bool lost = false;       // the kernel could not store it
+};
+
+// A call made on an event-loop thread that was slow or can block, aggregated by call site.
+enum class FlagKind : uint8_t { slow = 1, risk = 2 };
+
+struct FlaggedCall {
+  uint32_t tid = 0;
+  int nr = 0;
+  FdKind fd_kind = FdKind::none;
+  FlagKind kind = FlagKind::slow;
+  uint64_t count = 0, total_ns = 0, max_ns = 0, sleep_ns = 0, runq_ns = 0;
+  Histogram hist;
+  Stack stack;
+};
+
+struct Stall {
+  uint32_t tid = 0;
+  uint64_t start_ns = 0;  // relative to the capture's start
+  uint64_t dur_ns = 0, sys_ns = 0, sleep_ns = 0, runq_ns = 0, cpu_ns = 0;
+  uint64_t max_sys_ns = 0;
+  int max_nr = -1;
+  Stack stack;  // of the longest call in the iteration, when it was flagged
+};
+
+struct Losses {
+  uint64_t stats_full = 0, threads_full = 0, ringbuf = 0, stack = 0, flagged_full = 0;
+  uint64_t total() const { return stats_full + threads_full + ringbuf + stack + flagged_full; }
+};
+
+struct CaptureSettings {
+  uint64_t stall_ns = 0;
+  uint64_t block_ns = 0;
+  bool follow_children = false;
+};
+
+struct Capture {
+  int capture_version = k_capture_version;
+  std::string iotrace_version;
+  std::string kernel;
+  uint64_t duration_ns = 0;
+  CaptureSettings settings;
+  std::vector<ProcessRecord> processes;
+  std::vector<ThreadRecord> threads;
+  std::vector<SyscallRow> syscalls;
+  std::vector<FlaggedCall> flagged;
+  std::vector<Stall> stalls;
+  Losses losses;
+  std::vector<std::string> notes;  // degraded features and other facts the report must state
+};
+
+}  // namespace iotrace

@@ -1,0 +1,339 @@
+#include "src/capture_json.hpp"
+
+#include <fmt/format.h>
+
+namespace iotrace {
+using nlohmann::json;
+
+namespace {
+
+json hist_json(const Histogram& h) {
+  // Sparse: {"slot": count} keeps fixtures short and hand-editable.
+  json o = json::object();
+  for (int i = 0; i < k_hist_slots; ++i)
+    if (h.slots[i]) o[std::to_string(i)] = h.slots[i];
+  return o;
+}
+
+Histogram hist_from(const json& o) {
+  Histogram h;
+  if (!o.is_object()) return h;
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    int i = std::stoi(it.key());
+    if (i >= 0 && i < k_hist_slots) h.slots[i] = it.value().get<uint64_t>();
+  }
+  return h;
+}
+
+template <typename T>
+T get_or(const json& j, const char* key, T def) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? def : it->get<T>();
+}
+
+FdKind kind_from(const json& j, const char* key) {
+  auto name = get_or<std::string>(j, key, "none");
+  auto k = fd_kind_from_name(name);
+  if (!k) throw std::runtime_error(fmt::format("unknown fd kind '{}'", name));
+  return *k;
+}
+
+json stack_json(const Stack& s) {
+  json frames = json::array();
+  for (const auto& f : s.frames)
+    frames.push_back({{"addr", f.addr}, {"module", f.module}, {"offset", f.offset},
+                      {"symbol", f.symbol}, {"sym_offset", f.sym_offset}});
+  return {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
+}
+
+Stack stack_from(const json& j) {
+  Stack s;
+  if (!j.is_object()) return s;
+  for (const auto& f : j.value("frames", json::array()))
+    s.frames.push_back({get_or<uint64_t>(f, "addr", 0), get_or<std::string>(f, "module", ""),
+                        get_or<uint64_t>(f, "offset", 0), get_or<std::string>(f, "symbol", ""),
+                        get_or<uint64_t>(f, "sym_offset", 0)});
+  s.truncated = get_or(j, "truncated", false);
+  s.lost = get_or(j, "lost", false);
+  return s;
+}
+
+std::vector<uint64_t> nonzero_ops(const std::array<uint64_t, k_uring_ops>& ops) {
+  return {ops.begin(), ops.end()};
+}
+
+}  // namespace
+
+json capture_to_json(const Capture& c) {
+  json j;
+  j["capture_version"] = c.capture_version;
+  j["iotrace_version"] = c.iotrace_version;
+  j["kernel"] = c.kernel;
+  j["duration_ns"] = c.duration_ns;
+  j["settings"] = {{"stall_ns", c.settings.stall_ns},
+                   {"block_ns", c.settings.block_ns},
+                   {"follow_children", c.settings.follow_children}};
+  j["processes"] = json::array();
+  for (const auto& p : c.processes) {
+    json ep = json::array();
+    for (const auto& e : p.epoll) {
+      json entries = json::array();
+      for (const auto& x : e.entries)
+        entries.push_back({{"tfd", x.tfd}, {"events", x.events}, {"data", x.data},
+                           {"kind", fd_kind_name(x.kind)}});
+      ep.push_back({{"epfd", e.epfd}, {"entries", entries}});
+    }
+    j["processes"].push_back({{"pid", p.pid},
+                              {"ppid", p.ppid},
+                              {"comm", p.comm},
+                              {"exe", p.exe},
+                              {"start_time_ticks", p.start_time_ticks},
+                              {"exited", p.exited},
+                              {"followed", p.followed},
+                              {"traced_ns", p.traced_ns},
+                              {"stack_rlimit_bytes", p.stack_rlimit_bytes},
+                              {"vm_rss_bytes", p.vm_rss_bytes},
+                              {"threads_now", p.threads_now},
+                              {"open_fds", p.open_fds},
+                              {"sockets_open", p.sockets_open},
+                              {"epoll", ep},
+                              {"libraries", p.libraries}});
+  }
+  j["threads"] = json::array();
+  for (const auto& t : c.threads) {
+    const auto& e = t.epoll;
+    const auto& u = t.uring;
+    j["threads"].push_back(
+        {{"tid", t.tid},
+         {"pid", t.pid},
+         {"comm", t.comm},
+         {"exited", t.exited},
+         {"loop", t.loop},
+         {"io_worker", t.io_worker},
+         {"first_ns", t.first_ns},
+         {"last_ns", t.last_ns},
+         {"oncpu_ns", t.oncpu_ns},
+         {"sleep_ns", t.sleep_ns},
+         {"runq_ns", t.runq_ns},
+         {"vol_switches", t.vol_switches},
+         {"invol_switches", t.invol_switches},
+         {"stalls", t.stalls},
+         {"select_max_nfds", t.select_max_nfds},
+         {"epoll",
+          {{"ctl_add", e.ctl_add}, {"ctl_mod", e.ctl_mod}, {"ctl_del", e.ctl_del},
+           {"edge", e.edge}, {"level", e.level}, {"oneshot", e.oneshot},
+           {"exclusive", e.exclusive}, {"fd_kinds", e.fd_kinds}}},
+         {"uring",
+          {{"sqes", u.sqes}, {"cqes", u.cqes}, {"failed", u.failed}, {"punts", u.punts},
+           {"overflows", u.overflows}, {"links", u.links}, {"enter_getevents", u.enter_getevents},
+           {"enter_sqwakeup", u.enter_sqwakeup}, {"rings", u.rings},
+           {"rings_sqpoll", u.rings_sqpoll}, {"ops", nonzero_ops(u.ops)}}}});
+  }
+  j["syscalls"] = json::array();
+  for (const auto& s : c.syscalls)
+    j["syscalls"].push_back({{"tid", s.tid},
+                             {"nr", s.nr},
+                             {"fd_kind", fd_kind_name(s.fd_kind)},
+                             {"nonblock", s.nonblock},
+                             {"calls", s.calls},
+                             {"err_eagain", s.err_eagain},
+                             {"err_eintr", s.err_eintr},
+                             {"err_other", s.err_other},
+                             {"total_ns", s.total_ns},
+                             {"max_ns", s.max_ns},
+                             {"bytes", s.bytes},
+                             {"zero_ret", s.zero_ret},
+                             {"ret_sum", s.ret_sum},
+                             {"arg_sum", s.arg_sum},
+                             {"arg_max", s.arg_max},
+                             {"hist", hist_json(s.hist)}});
+  j["flagged"] = json::array();
+  for (const auto& f : c.flagged)
+    j["flagged"].push_back({{"tid", f.tid},
+                            {"nr", f.nr},
+                            {"fd_kind", fd_kind_name(f.fd_kind)},
+                            {"kind", f.kind == FlagKind::slow ? "slow" : "risk"},
+                            {"count", f.count},
+                            {"total_ns", f.total_ns},
+                            {"max_ns", f.max_ns},
+                            {"sleep_ns", f.sleep_ns},
+                            {"runq_ns", f.runq_ns},
+                            {"hist", hist_json(f.hist)},
+                            {"stack", stack_json(f.stack)}});
+  j["stalls"] = json::array();
+  for (const auto& s : c.stalls)
+    j["stalls"].push_back({{"tid", s.tid},
+                           {"start_ns", s.start_ns},
+                           {"dur_ns", s.dur_ns},
+                           {"sys_ns", s.sys_ns},
+                           {"sleep_ns", s.sleep_ns},
+                           {"runq_ns", s.runq_ns},
+                           {"cpu_ns", s.cpu_ns},
+                           {"max_sys_ns", s.max_sys_ns},
+                           {"max_nr", s.max_nr},
+                           {"stack", stack_json(s.stack)}});
+  j["losses"] = {{"stats_full", c.losses.stats_full},
+                 {"threads_full", c.losses.threads_full},
+                 {"ringbuf", c.losses.ringbuf},
+                 {"stack", c.losses.stack},
+                 {"flagged_full", c.losses.flagged_full}};
+  j["notes"] = c.notes;
+  return j;
+}
+
+Result<Capture> capture_from_json(const json& j) try {
+  Capture c;
+  c.capture_version = j.at("capture_version").get<int>();
+  if (c.capture_version != k_capture_version)
+    return Error{fmt::format("capture version {} is not supported (this iotrace reads {})",
+                             c.capture_version, k_capture_version)};
+  c.iotrace_version = get_or<std::string>(j, "iotrace_version", "");
+  c.kernel = get_or<std::string>(j, "kernel", "");
+  c.duration_ns = get_or<uint64_t>(j, "duration_ns", 0);
+  if (auto it = j.find("settings"); it != j.end()) {
+    c.settings.stall_ns = get_or<uint64_t>(*it, "stall_ns", 0);
+    c.settings.block_ns = get_or<uint64_t>(*it, "block_ns", 0);
+    c.settings.follow_children = get_or(*it, "follow_children", false);
+  }
+  for (const auto& p : j.value("processes", json::array())) {
+    ProcessRecord r;
+    r.pid = p.at("pid").get<uint32_t>();
+    r.ppid = get_or<uint32_t>(p, "ppid", 0);
+    r.comm = get_or<std::string>(p, "comm", "");
+    r.exe = get_or<std::string>(p, "exe", "");
+    r.start_time_ticks = get_or<uint64_t>(p, "start_time_ticks", 0);
+    r.exited = get_or(p, "exited", false);
+    r.followed = get_or(p, "followed", false);
+    r.traced_ns = get_or<uint64_t>(p, "traced_ns", c.duration_ns);
+    r.stack_rlimit_bytes = get_or<uint64_t>(p, "stack_rlimit_bytes", 0);
+    r.vm_rss_bytes = get_or<uint64_t>(p, "vm_rss_bytes", 0);
+    r.threads_now = get_or<uint32_t>(p, "threads_now", 0);
+    r.open_fds = get_or<uint32_t>(p, "open_fds", 0);
+    r.sockets_open = get_or<uint32_t>(p, "sockets_open", 0);
+    for (const auto& e : p.value("epoll", json::array())) {
+      EpollInstance inst;
+      inst.epfd = e.at("epfd").get<int>();
+      for (const auto& x : e.value("entries", json::array()))
+        inst.entries.push_back({x.at("tfd").get<int>(), get_or<uint32_t>(x, "events", 0),
+                                get_or<uint64_t>(x, "data", 0), kind_from(x, "kind")});
+      r.epoll.push_back(std::move(inst));
+    }
+    r.libraries = p.value("libraries", std::vector<std::string>{});
+    c.processes.push_back(std::move(r));
+  }
+  for (const auto& t : j.value("threads", json::array())) {
+    ThreadRecord r;
+    r.tid = t.at("tid").get<uint32_t>();
+    r.pid = t.at("pid").get<uint32_t>();
+    r.comm = get_or<std::string>(t, "comm", "");
+    r.exited = get_or(t, "exited", false);
+    r.loop = get_or(t, "loop", false);
+    r.io_worker = get_or(t, "io_worker", false);
+    r.first_ns = get_or<uint64_t>(t, "first_ns", 0);
+    r.last_ns = get_or<uint64_t>(t, "last_ns", 0);
+    r.oncpu_ns = get_or<uint64_t>(t, "oncpu_ns", 0);
+    r.sleep_ns = get_or<uint64_t>(t, "sleep_ns", 0);
+    r.runq_ns = get_or<uint64_t>(t, "runq_ns", 0);
+    r.vol_switches = get_or<uint64_t>(t, "vol_switches", 0);
+    r.invol_switches = get_or<uint64_t>(t, "invol_switches", 0);
+    r.stalls = get_or<uint64_t>(t, "stalls", 0);
+    r.select_max_nfds = get_or<uint64_t>(t, "select_max_nfds", 0);
+    if (auto it = t.find("epoll"); it != t.end()) {
+      auto& e = r.epoll;
+      e.ctl_add = get_or<uint64_t>(*it, "ctl_add", 0);
+      e.ctl_mod = get_or<uint64_t>(*it, "ctl_mod", 0);
+      e.ctl_del = get_or<uint64_t>(*it, "ctl_del", 0);
+      e.edge = get_or<uint64_t>(*it, "edge", 0);
+      e.level = get_or<uint64_t>(*it, "level", 0);
+      e.oneshot = get_or<uint64_t>(*it, "oneshot", 0);
+      e.exclusive = get_or<uint64_t>(*it, "exclusive", 0);
+      auto kinds = it->value("fd_kinds", std::vector<uint64_t>{});
+      for (size_t i = 0; i < kinds.size() && i < e.fd_kinds.size(); ++i) e.fd_kinds[i] = kinds[i];
+    }
+    if (auto it = t.find("uring"); it != t.end()) {
+      auto& u = r.uring;
+      u.sqes = get_or<uint64_t>(*it, "sqes", 0);
+      u.cqes = get_or<uint64_t>(*it, "cqes", 0);
+      u.failed = get_or<uint64_t>(*it, "failed", 0);
+      u.punts = get_or<uint64_t>(*it, "punts", 0);
+      u.overflows = get_or<uint64_t>(*it, "overflows", 0);
+      u.links = get_or<uint64_t>(*it, "links", 0);
+      u.enter_getevents = get_or<uint64_t>(*it, "enter_getevents", 0);
+      u.enter_sqwakeup = get_or<uint64_t>(*it, "enter_sqwakeup", 0);
+      u.rings = get_or<uint64_t>(*it, "rings", 0);
+      u.rings_sqpoll = get_or<uint64_t>(*it, "rings_sqpoll", 0);
+      auto ops = it->value("ops", std::vector<uint64_t>{});
+      for (size_t i = 0; i < ops.size() && i < u.ops.size(); ++i) u.ops[i] = ops[i];
+    }
+    c.threads.push_back(std::move(r));
+  }
+  for (const auto& s : j.value("syscalls", json::array())) {
+    SyscallRow r;
+    r.tid = s.at("tid").get<uint32_t>();
+    r.nr = s.at("nr").get<int>();
+    r.fd_kind = kind_from(s, "fd_kind");
+    r.nonblock = get_or(s, "nonblock", false);
+    r.calls = get_or<uint64_t>(s, "calls", 0);
+    r.err_eagain = get_or<uint64_t>(s, "err_eagain", 0);
+    r.err_eintr = get_or<uint64_t>(s, "err_eintr", 0);
+    r.err_other = get_or<uint64_t>(s, "err_other", 0);
+    r.total_ns = get_or<uint64_t>(s, "total_ns", 0);
+    r.max_ns = get_or<uint64_t>(s, "max_ns", 0);
+    r.bytes = get_or<uint64_t>(s, "bytes", 0);
+    r.zero_ret = get_or<uint64_t>(s, "zero_ret", 0);
+    r.ret_sum = get_or<uint64_t>(s, "ret_sum", 0);
+    r.arg_sum = get_or<uint64_t>(s, "arg_sum", 0);
+    r.arg_max = get_or<uint64_t>(s, "arg_max", 0);
+    r.hist = hist_from(s.value("hist", json::object()));
+    if (r.errors() > r.calls) return Error{fmt::format("syscall row for tid {} nr {}: more errors than calls", r.tid, r.nr)};
+    c.syscalls.push_back(r);
+  }
+  for (const auto& f : j.value("flagged", json::array())) {
+    FlaggedCall r;
+    r.tid = f.at("tid").get<uint32_t>();
+    r.nr = f.at("nr").get<int>();
+    r.fd_kind = kind_from(f, "fd_kind");
+    r.kind = get_or<std::string>(f, "kind", "slow") == "risk" ? FlagKind::risk : FlagKind::slow;
+    r.count = get_or<uint64_t>(f, "count", 0);
+    r.total_ns = get_or<uint64_t>(f, "total_ns", 0);
+    r.max_ns = get_or<uint64_t>(f, "max_ns", 0);
+    r.sleep_ns = get_or<uint64_t>(f, "sleep_ns", 0);
+    r.runq_ns = get_or<uint64_t>(f, "runq_ns", 0);
+    r.hist = hist_from(f.value("hist", json::object()));
+    r.stack = stack_from(f.value("stack", json::object()));
+    c.flagged.push_back(std::move(r));
+  }
+  for (const auto& s : j.value("stalls", json::array())) {
+    Stall r;
+    r.tid = s.at("tid").get<uint32_t>();
+    r.start_ns = get_or<uint64_t>(s, "start_ns", 0);
+    r.dur_ns = get_or<uint64_t>(s, "dur_ns", 0);
+    r.sys_ns = get_or<uint64_t>(s, "sys_ns", 0);
+    r.sleep_ns = get_or<uint64_t>(s, "sleep_ns", 0);
+    r.runq_ns = get_or<uint64_t>(s, "runq_ns", 0);
+    r.cpu_ns = get_or<uint64_t>(s, "cpu_ns", 0);
+    r.max_sys_ns = get_or<uint64_t>(s, "max_sys_ns", 0);
+    r.max_nr = get_or<int>(s, "max_nr", -1);
+    r.stack = stack_from(s.value("stack", json::object()));
+    c.stalls.push_back(std::move(r));
+  }
+  if (auto it = j.find("losses"); it != j.end()) {
+    c.losses.stats_full = get_or<uint64_t>(*it, "stats_full", 0);
+    c.losses.threads_full = get_or<uint64_t>(*it, "threads_full", 0);
+    c.losses.ringbuf = get_or<uint64_t>(*it, "ringbuf", 0);
+    c.losses.stack = get_or<uint64_t>(*it, "stack", 0);
+    c.losses.flagged_full = get_or<uint64_t>(*it, "flagged_full", 0);
+  }
+  c.notes = j.value("notes", std::vector<std::string>{});
+  return c;
+} catch (const std::exception& e) {
+  return Error{fmt::format("malformed capture: {}", e.what())};
+}
+
+Result<Capture> capture_from_text(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Error{"malformed capture: not valid JSON"};
+  return capture_from_json(j);
+}
+
+}  // namespace iotrace

@@ -1,0 +1,16 @@
+// Captures to and from JSON: the format of --save-capture files and test fixtures.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "src/capture.hpp"
+#include "src/result.hpp"
+
+namespace iotrace {
+
+nlohmann::json capture_to_json(const Capture& c);
+Result<Capture> capture_from_json(const nlohmann::json& j);
+Result<Capture> capture_from_text(const std::string& text);
+
+}  // namespace iotrace

@@ -1,0 +1,100 @@
+#include "src/report.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace iotrace {
+
+void CallStats::add(const SyscallRow& r) {
+  calls += r.calls;
+  errors += r.errors();
+  eagain += r.err_eagain;
+  eintr += r.err_eintr;
+  bytes += r.bytes;
+  total_ns += r.total_ns;
+  max_ns = std::max(max_ns, r.max_ns);
+  hist.merge(r.hist);
+}
+
+void CallStats::add(const CallStats& o) {
+  calls += o.calls;
+  errors += o.errors;
+  eagain += o.eagain;
+  eintr += o.eintr;
+  bytes += o.bytes;
+  total_ns += o.total_ns;
+  max_ns = std::max(max_ns, o.max_ns);
+  hist.merge(o.hist);
+}
+
+namespace {
+
+std::vector<SyscallLine> syscall_lines(const std::vector<const SyscallRow*>& rows) {
+  std::map<std::pair<int, FdKind>, CallStats> by_key;
+  for (const auto* r : rows) by_key[{r->nr, r->fd_kind}].add(*r);
+  std::vector<SyscallLine> out;
+  for (auto& [k, s] : by_key) out.push_back({k.first, k.second, s});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(b.stats.calls, a.nr) < std::tie(a.stats.calls, b.nr);
+  });
+  return out;
+}
+
+}  // namespace
+
+Report build_report(const Capture& c) {
+  Report rep;
+  rep.iotrace_version = c.iotrace_version;
+  rep.kernel = c.kernel;
+  rep.duration_ns = c.duration_ns;
+  rep.settings = c.settings;
+  rep.losses = c.losses;
+  rep.notes = c.notes;
+
+  std::map<uint32_t, std::vector<const SyscallRow*>> rows_by_tid;
+  for (const auto& r : c.syscalls) rows_by_tid[r.tid].push_back(&r);
+
+  for (const auto& p : c.processes) {
+    ProcessReport pr;
+    pr.process = p;
+    std::vector<const SyscallRow*> rows;
+    std::array<CallStats, k_category_count> cats;
+    for (const auto& t : c.threads) {
+      if (t.pid != p.pid) continue;
+      ThreadLine tl;
+      tl.thread = t;
+      const auto& trows = rows_by_tid[t.tid];
+      for (const auto* r : trows) {
+        tl.total.add(*r);
+        cats[static_cast<int>(syscall_category(r->nr, r->fd_kind))].add(*r);
+        rows.push_back(r);
+      }
+      tl.syscalls = syscall_lines(trows);
+      pr.threads.push_back(std::move(tl));
+    }
+    pr.threads_seen = static_cast<uint32_t>(pr.threads.size());
+    for (int i = 0; i < k_category_count; ++i)
+      if (cats[i].calls) {
+        pr.categories.push_back({static_cast<Category>(i), cats[i]});
+        pr.total.add(cats[i]);
+      }
+    pr.syscalls = syscall_lines(rows);
+    std::stable_sort(pr.threads.begin(), pr.threads.end(), [](const auto& a, const auto& b) {
+      return std::tie(b.total.calls, a.thread.tid) < std::tie(a.total.calls, b.thread.tid);
+    });
+    rep.processes.push_back(std::move(pr));
+  }
+  for (auto& pr : rep.processes) {
+    pr.model = classify_process(c, pr);
+    for (auto& tl : pr.threads)
+      for (const auto& tm : pr.model.threads)
+        if (tm.tid == tl.thread.tid) tl.model = tm;
+    pr.metrics = compute_metrics(c, pr);
+    pr.findings = find_issues(c, pr);
+    pr.recommendation = recommend(pr);
+  }
+  return rep;
+}
+
+}  // namespace iotrace

@@ -1,0 +1,70 @@
+// The report: a capture summarised per process and thread, ready to render. Built by
+// build_report() from a capture alone, with no clock, environment or file access.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/capture.hpp"
+#include "src/classify.hpp"
+#include "src/findings.hpp"
+#include "src/syscall_table.hpp"
+
+namespace iotrace {
+
+inline constexpr int k_schema_version = 1;
+
+struct CallStats {
+  uint64_t calls = 0, errors = 0, eagain = 0, eintr = 0, bytes = 0, total_ns = 0, max_ns = 0;
+  Histogram hist;
+  void add(const SyscallRow& r);
+  void add(const CallStats& o);
+  uint64_t p50_ns() const { return hist.percentile(0.50, max_ns); }
+  uint64_t p99_ns() const { return hist.percentile(0.99, max_ns); }
+};
+
+struct CategoryLine {
+  Category category = Category::other;
+  CallStats stats;
+};
+
+struct SyscallLine {
+  int nr = 0;
+  FdKind fd_kind = FdKind::none;
+  CallStats stats;
+};
+
+struct ThreadLine {
+  ThreadRecord thread;
+  CallStats total;
+  std::vector<SyscallLine> syscalls;  // by calls, descending
+  ThreadModel model;
+};
+
+struct ProcessReport {
+  ProcessRecord process;
+  uint32_t threads_seen = 0;
+  CallStats total;
+  std::vector<CategoryLine> categories;  // categories with calls, in enum order
+  std::vector<SyscallLine> syscalls;     // by calls, descending
+  std::vector<ThreadLine> threads;       // busiest first
+  ProcessModel model;
+  Metrics metrics;
+  std::vector<Finding> findings;          // most severe, then largest impact, first
+  std::string recommendation;
+};
+
+struct Report {
+  int schema_version = k_schema_version;
+  std::string iotrace_version;
+  std::string kernel;
+  uint64_t duration_ns = 0;
+  CaptureSettings settings;
+  std::vector<ProcessReport> processes;
+  Losses losses;
+  std::vector<std::string> notes;
+};
+
+Report build_report(const Capture& capture);
+
+}  // namespace iotrace

@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <set>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -177,17 +179,57 @@ std::vector<std::string> leftover_programs() {
   return out;
 }
 
+// Ids of BPF programs some process holds through a program or link fd (from fdinfo).
+static std::set<int> held_prog_ids() {
+  std::set<int> ids;
+  DIR* proc = opendir("/proc");
+  if (!proc) return ids;
+  while (auto* pe = readdir(proc)) {
+    if (pe->d_name[0] < '0' || pe->d_name[0] > '9') continue;
+    std::string fd_dir = std::string("/proc/") + pe->d_name + "/fd";
+    DIR* fds = opendir(fd_dir.c_str());
+    if (!fds) continue;
+    while (auto* fe = readdir(fds)) {
+      if (fe->d_name[0] == '.') continue;
+      char target[256];
+      ssize_t n = readlink((fd_dir + "/" + fe->d_name).c_str(), target, sizeof(target) - 1);
+      if (n <= 0) continue;
+      target[n] = 0;
+      if (!strstr(target, "bpf-prog") && !strstr(target, "bpf_link")) continue;
+      std::string info = std::string("/proc/") + pe->d_name + "/fdinfo/" + fe->d_name;
+      FILE* f = fopen(info.c_str(), "r");
+      if (!f) continue;
+      char line[256];
+      while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "prog_id:", 8) == 0) ids.insert(atoi(line + 8));
+      fclose(f);
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return ids;
+}
+
+// iotrace programs that no process holds open: left behind. Programs of other iotrace
+// instances running at the same time are held by their pids and do not count.
 static std::vector<std::string> iot_programs_now() {
   std::vector<std::string> out;
-  FILE* p = popen("bpftool prog show 2>/dev/null", "r");
+  FILE* p = popen("bpftool -j prog show 2>/dev/null", "r");
   if (!p) return out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) {
-    std::string line = buf.data();
-    auto at = line.find("name iot_");
-    if (at != std::string::npos) out.push_back(line.substr(at + 5, line.find(' ', at + 5) - at - 5));
-  }
+  std::string text;
+  std::array<char, 65536> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
   pclose(p);
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  std::set<int> held = held_prog_ids();
+  for (const auto& prog : j) {
+    std::string name = prog.value("name", "");
+    if (name.rfind("iot_", 0) != 0) continue;
+    if (held.count(prog.value("id", 0))) continue;
+    out.push_back(name);
+  }
   return out;
 }
 

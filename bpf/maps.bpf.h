@@ -11,6 +11,8 @@ const volatile __u64 cfg_risk_sys[IOT_SYSCALL_WORDS] = {}; /* calls that can blo
 const volatile __u64 cfg_conn_sys[IOT_SYSCALL_WORDS] = {}; /* accept, accept4, connect */
 const volatile __u64 cfg_exec_sys[IOT_SYSCALL_WORDS] = {}; /* execve, execveat: comm changes */
 const volatile __u32 cfg_follow_children = 0;
+const volatile __u32 cfg_trace_all = 0; /* every process but iotrace itself (iotrace top) */
+const volatile __u32 cfg_self_tgid = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* x86_64 numbers, passed in so this file carries no syscall table of its own. */
@@ -104,6 +106,8 @@ static __always_inline bool bit_set(const volatile __u64 *bits, long nr)
 
 static __always_inline bool is_target(__u32 tgid)
 {
+	if (cfg_trace_all)
+		return tgid != cfg_self_tgid && tgid != 0;
 	return bpf_map_lookup_elem(&iot_targets, &tgid) != NULL;
 }
 

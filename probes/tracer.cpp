@@ -113,6 +113,8 @@ struct Tracer::Impl {
     for (const auto& sc : all_syscalls())
       if (sc.nr >= 0 && sc.nr < k_max_syscalls) ro->cfg_size_arg[sc.nr] = sc.size_arg;
     ro->cfg_follow_children = opts.follow_children;
+    ro->cfg_trace_all = opts.all_processes;
+    ro->cfg_self_tgid = static_cast<__u32>(getpid());
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
@@ -399,6 +401,23 @@ Capture Tracer::Impl::collect() {
   c.notes = notes;
   for (uint32_t pid : map_targets())
     if (!procs.count(pid)) add_target(pid, true);  // a child added in the kernel at fork
+  if (opts.all_processes) {
+    // every process that made a call is a target; learn them from the thread map
+    int fd = bpf_map__fd(skel->maps.iot_threads);
+    uint32_t key = 0, next = 0;
+    uint32_t* prev = nullptr;
+    iot_thread t{};
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      if (bpf_map_lookup_elem(fd, &key, &t) == 0 && !procs.count(t.tgid)) {
+        ProcessRecord p;
+        p.pid = t.tgid;
+        fill_process(p);
+        procs[t.tgid] = p;
+      }
+    }
+  }
   for (auto& [pid, p] : procs) {
     if (!p.exited && fill_process(p)) symbolizer.refresh(pid);
     else p.exited = true;
@@ -437,7 +456,8 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
                      "this kernel has no BTF type information (/sys/kernel/btf/vmlinux is missing)",
                      "iotrace's probes relocate to the running kernel with BTF; use a kernel built "
                      "with CONFIG_DEBUG_INFO_BTF=y (the default on Debian 11+, Ubuntu 20.10+, RHEL 8.2+)");
-  for (uint32_t pid : opts.pids) validate_target(pid);
+  if (!opts.all_processes)
+    for (uint32_t pid : opts.pids) validate_target(pid);
 
   std::unique_ptr<Tracer> t(new Tracer());
   auto& im = *t->impl_;

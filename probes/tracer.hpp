@@ -14,6 +14,7 @@ namespace iotrace::probes {
 struct TraceOptions {
   std::vector<uint32_t> pids;
   bool follow_children = false;
+  bool all_processes = false;  // trace every process but iotrace (pids ignored)
   uint64_t stall_ns = 0;  // 0: off
   uint64_t block_ns = 0;  // 0: off
 };
@@ -37,7 +38,8 @@ class Tracer {
   // True when every target process has exited.
   bool all_exited();
   LiveCounts live_counts();
-  // Reads the maps and /proc into a capture; may be called more than once.
+  // Reads the maps and /proc into a capture; may be called more than once (interval reports
+  // diff consecutive captures). With all_processes, every process seen becomes a target.
   Capture collect();
   uint64_t elapsed_ns() const;
 

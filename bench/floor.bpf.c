@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The cheapest per-process syscall tracer possible on the hooks iotrace uses: tp_btf sys_enter
+ * and sys_exit programs that only compare the caller's tgid with the target's. Every process
+ * on the host runs them, so their cost to untraced processes is the floor iotrace's own
+ * sys_enter/sys_exit programs are measured against. For the target they count calls, so a run
+ * can show it really was attached.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+const volatile __u32 cfg_tgid = 0;
+__u64 bfl_enters = 0;
+__u64 bfl_exits = 0;
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(bfl_enter, struct pt_regs *regs, long id)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_enters, 1);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(bfl_exit, struct pt_regs *regs, long ret)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_exits, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -295,7 +295,7 @@ void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
     u.rings = t->uring_rings;
     u.rings_sqpoll = t->uring_rings_sqpoll;
     for (int i = 0; i < IOT_URING_OPS; ++i) u.ops[i] = t->uring_ops[i];
-    if (!r.exited) {
+    if (!r.exited && !opts.light_collect) {
       // the kernel's copy is from the thread's first call; names set later show in /proc
       auto name = thread_comm(r.pid, r.tid);
       if (!name.empty()) r.comm = name;
@@ -419,8 +419,14 @@ Capture Tracer::Impl::collect() {
     }
   }
   for (auto& [pid, p] : procs) {
-    if (!p.exited && fill_process(p)) symbolizer.refresh(pid);
-    else p.exited = true;
+    // light: /proc facts were read when the process was first seen; only check it lives
+    bool alive = !p.exited && (opts.light_collect ? process_alive(pid, p.start_time_ticks)
+                                                  : fill_process(p));
+    if (alive) {
+      if (!opts.light_collect) symbolizer.refresh(pid);
+    } else {
+      p.exited = true;
+    }
   }
   read_threads(c, now);
   for (auto& [pid, p] : procs) {

@@ -17,6 +17,9 @@ struct TraceOptions {
   bool all_processes = false;  // trace every process but iotrace (pids ignored)
   uint64_t stall_ns = 0;  // 0: off
   uint64_t block_ns = 0;  // 0: off
+  // iotrace top: collect() reads /proc once per process (then only checks it is alive), keeps
+  // the kernel's thread names and leaves stacks unsymbolized, so a host-wide collect is cheap.
+  bool light_collect = false;
 };
 
 struct LiveCounts {

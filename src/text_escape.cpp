@@ -12,7 +12,13 @@ size_t utf8_len(std::string_view s, size_t i) {
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
-  if (n == 2 && c < 0xc2) return 0;  // overlong
+  if (n == 1) return 1;
+  auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if (n == 2 && c < 0xc2) return 0;                   // overlong
+  if (n == 3 && c == 0xe0 && c1 < 0xa0) return 0;     // overlong
+  if (n == 3 && c == 0xed && c1 >= 0xa0) return 0;    // UTF-16 surrogate
+  if (n == 4 && c == 0xf0 && c1 < 0x90) return 0;     // overlong
+  if (n == 4 && (c > 0xf4 || (c == 0xf4 && c1 >= 0x90))) return 0;  // above U+10FFFF
   return n;
 }
 

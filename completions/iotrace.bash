@@ -1,0 +1,114 @@
+# bash completion for iotrace(8)
+#
+# Installed as bash-completion/completions/iotrace. tests/docs checks that every command
+# and long option of the program appears here: a new command gets its own block in
+# _iotrace_command_opts and, if it takes values, in _iotrace_complete_value.
+
+_iotrace_commands="attach demo report"
+_iotrace_global_opts="-h --help --version -v --verbose --no-feature"
+_iotrace_features="tp_btf io_uring"
+# Finding ids, for options that take them (e.g. a future --fail-on).
+_iotrace_finding_ids="blocking-call-on-loop slow-call-on-loop preempted-on-loop
+blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop select-fd-over-setsize scan-waste
+busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched uring-iowq-punts
+uring-cq-overflow aio-submit-blocked thread-per-connection-scale"
+
+# Options of each command.
+_iotrace_command_opts() {
+    case $1 in
+        attach)
+            echo "-h --help -d --duration --json -o --output -f --follow-children
+                  --stall-threshold --block-threshold --save-capture" ;;
+        demo)
+            echo "-h --help -d --duration --json -o --output" ;;
+        report)
+            echo "-h --help --json -o --output" ;;
+    esac
+}
+
+# Process ids of running processes (not threads), for attach.
+_iotrace_pids() {
+    local d
+    for d in /proc/[0-9]*; do
+        printf '%s\n' "${d#/proc/}"
+    done
+}
+
+# Completes the value of option $1; returns 1 when $1 takes no value.
+_iotrace_complete_value() {
+    local cur=$2
+    case $1 in
+        --no-feature)
+            COMPREPLY=($(compgen -W "$_iotrace_features" -- "$cur")) ;;
+        -o | --output | --save-capture)
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+        -d | --duration)
+            COMPREPLY=($(compgen -W "10s 30s 1m 5m" -- "$cur")) ;;
+        --stall-threshold | --block-threshold)
+            COMPREPLY=($(compgen -W "1ms 5ms 10ms 20ms 50ms 100ms" -- "$cur")) ;;
+        *)
+            return 1 ;;
+    esac
+    return 0
+}
+
+_iotrace() {
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null 2>&1; then
+        _init_completion -n = || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+
+    # --opt=value
+    if [[ $cur == --*=* ]]; then
+        local opt=${cur%%=*}
+        cur=${cur#*=}
+        _iotrace_complete_value "$opt" "$cur" && return
+        COMPREPLY=()
+        return
+    fi
+
+    # The command is the first word that is not an option or an option's value.
+    local i cmd=
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --no-feature) ((i++)) ;;
+            -*) ;;
+            *) cmd=${words[i]}; break ;;
+        esac
+    done
+
+    if [[ $prev == -* ]] && _iotrace_complete_value "$prev" "$cur"; then
+        return
+    fi
+
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "$_iotrace_global_opts" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$_iotrace_commands" -- "$cur"))
+        fi
+        return
+    fi
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_iotrace_command_opts "$cmd")" -- "$cur"))
+        return
+    fi
+
+    # Positional arguments of each command.
+    case $cmd in
+        attach)
+            COMPREPLY=($(compgen -W "$(_iotrace_pids)" -- "$cur")) ;;
+        report)
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+    esac
+}
+
+complete -F _iotrace iotrace

@@ -1,0 +1,64 @@
+# fish completion for iotrace(8)
+#
+# Installed into fish/vendor_completions.d. tests/docs checks that every command and long
+# option of the program appears here: a new command gets a line in the command list and a
+# block of its own below.
+
+set -l iotrace_commands attach demo report
+
+# Finding ids, for options that take them (e.g. a future --fail-on).
+function __iotrace_finding_ids
+    printf '%s\n' blocking-call-on-loop slow-call-on-loop preempted-on-loop \
+        blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop select-fd-over-setsize \
+        scan-waste busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched \
+        uring-iowq-punts uring-cq-overflow aio-submit-blocked thread-per-connection-scale
+end
+
+# Running processes (not threads), with their command names.
+function __iotrace_pids
+    if command -q ps
+        ps -e -o pid= -o comm= | string trim | string replace -r -- '\s+' \t
+    else
+        # fish globs have no character classes: keep the numeric entries of /proc
+        string match -r -- '^\d+$' (string replace /proc/ '' -- /proc/*)
+    end
+end
+
+complete -c iotrace -f
+
+# Global options
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -s h -l help -d 'Print help and exit'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l version -d 'Print the version and exit'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -s v -l verbose -d 'Log probe strategies and libbpf messages'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no-feature -x -a 'tp_btf io_uring' -d 'Treat a kernel feature as absent'
+
+# Commands
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a attach -d 'Trace running processes and report'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a demo -d 'Trace a bundled sample event-loop server'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a report -d 'Render a capture saved with --save-capture'
+
+# attach
+set -l c '__fish_seen_subcommand_from attach'
+complete -c iotrace -n $c -a '(__iotrace_pids)' -d 'Process id'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -s d -l duration -x -a '10s 30s 1m 5m' -d 'Stop after this long'
+complete -c iotrace -n $c -l json -d 'Write the report as JSON'
+complete -c iotrace -n $c -s o -l output -r -F -d 'Write the report to FILE'
+complete -c iotrace -n $c -s f -l follow-children -d "Also trace the targets' child processes"
+complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
+complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
+complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
+
+# demo
+set -l c '__fish_seen_subcommand_from demo'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -s d -l duration -x -a '3s 10s 30s' -d 'How long to run the sample (3s)'
+complete -c iotrace -n $c -l json -d 'Write the report as JSON'
+complete -c iotrace -n $c -s o -l output -r -F -d 'Write the report to FILE'
+
+# report
+set -l c '__fish_seen_subcommand_from report'
+complete -c iotrace -n $c -F -d 'Capture file'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -l json -d 'Write the report as JSON'
+complete -c iotrace -n $c -s o -l output -r -F -d 'Write the report to FILE'

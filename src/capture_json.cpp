@@ -2,10 +2,33 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
+#include <utility>
+
 namespace iotrace {
 using nlohmann::json;
 
 namespace {
+
+// A JSON value as T. Numbers must be integers that fit T: nlohmann's get<T>() converts a float
+// out of T's range with undefined behaviour and silently wraps a negative or too-large integer.
+template <typename T>
+T as(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    bool fits = v.is_number_unsigned()  ? std::in_range<T>(v.get<uint64_t>())
+                : v.is_number_integer() ? std::in_range<T>(v.get<int64_t>())
+                                        : true;
+    if (v.is_number_float()) throw std::runtime_error(fmt::format("{} is not an integer", v.dump()));
+    if (!fits) throw std::runtime_error(fmt::format("{} is out of range", v.dump()));
+  }
+  return v.get<T>();
+}
+
+std::vector<uint64_t> u64s(const json& j, const char* key) {
+  std::vector<uint64_t> out;
+  for (const auto& v : j.value(key, json::array())) out.push_back(as<uint64_t>(v));
+  return out;
+}
 
 json hist_json(const Histogram& h) {
   // Sparse: {"slot": count} keeps fixtures short and hand-editable.
@@ -20,7 +43,7 @@ Histogram hist_from(const json& o) {
   if (!o.is_object()) return h;
   for (auto it = o.begin(); it != o.end(); ++it) {
     int i = std::stoi(it.key());
-    if (i >= 0 && i < k_hist_slots) h.slots[i] = it.value().get<uint64_t>();
+    if (i >= 0 && i < k_hist_slots) h.slots[i] = as<uint64_t>(it.value());
   }
   return h;
 }
@@ -28,7 +51,7 @@ Histogram hist_from(const json& o) {
 template <typename T>
 T get_or(const json& j, const char* key, T def) {
   auto it = j.find(key);
-  return it == j.end() || it->is_null() ? def : it->get<T>();
+  return it == j.end() || it->is_null() ? def : as<T>(*it);
 }
 
 FdKind kind_from(const json& j, const char* key) {
@@ -183,7 +206,7 @@ json capture_to_json(const Capture& c) {
 
 Result<Capture> capture_from_json(const json& j) try {
   Capture c;
-  c.capture_version = j.at("capture_version").get<int>();
+  c.capture_version = as<int>(j.at("capture_version"));
   if (c.capture_version != k_capture_version)
     return Error{fmt::format("capture version {} is not supported (this iotrace reads {})",
                              c.capture_version, k_capture_version)};
@@ -197,7 +220,7 @@ Result<Capture> capture_from_json(const json& j) try {
   }
   for (const auto& p : j.value("processes", json::array())) {
     ProcessRecord r;
-    r.pid = p.at("pid").get<uint32_t>();
+    r.pid = as<uint32_t>(p.at("pid"));
     r.ppid = get_or<uint32_t>(p, "ppid", 0);
     r.comm = get_or<std::string>(p, "comm", "");
     r.exe = get_or<std::string>(p, "exe", "");
@@ -212,9 +235,9 @@ Result<Capture> capture_from_json(const json& j) try {
     r.sockets_open = get_or<uint32_t>(p, "sockets_open", 0);
     for (const auto& e : p.value("epoll", json::array())) {
       EpollInstance inst;
-      inst.epfd = e.at("epfd").get<int>();
+      inst.epfd = as<int>(e.at("epfd"));
       for (const auto& x : e.value("entries", json::array()))
-        inst.entries.push_back({x.at("tfd").get<int>(), get_or<uint32_t>(x, "events", 0),
+        inst.entries.push_back({as<int>(x.at("tfd")), get_or<uint32_t>(x, "events", 0),
                                 get_or<uint64_t>(x, "data", 0), kind_from(x, "kind")});
       r.epoll.push_back(std::move(inst));
     }
@@ -223,8 +246,8 @@ Result<Capture> capture_from_json(const json& j) try {
   }
   for (const auto& t : j.value("threads", json::array())) {
     ThreadRecord r;
-    r.tid = t.at("tid").get<uint32_t>();
-    r.pid = t.at("pid").get<uint32_t>();
+    r.tid = as<uint32_t>(t.at("tid"));
+    r.pid = as<uint32_t>(t.at("pid"));
     r.comm = get_or<std::string>(t, "comm", "");
     r.exited = get_or(t, "exited", false);
     r.loop = get_or(t, "loop", false);
@@ -247,7 +270,7 @@ Result<Capture> capture_from_json(const json& j) try {
       e.level = get_or<uint64_t>(*it, "level", 0);
       e.oneshot = get_or<uint64_t>(*it, "oneshot", 0);
       e.exclusive = get_or<uint64_t>(*it, "exclusive", 0);
-      auto kinds = it->value("fd_kinds", std::vector<uint64_t>{});
+      auto kinds = u64s(*it, "fd_kinds");
       for (size_t i = 0; i < kinds.size() && i < e.fd_kinds.size(); ++i) e.fd_kinds[i] = kinds[i];
     }
     if (auto it = t.find("uring"); it != t.end()) {
@@ -262,15 +285,15 @@ Result<Capture> capture_from_json(const json& j) try {
       u.enter_sqwakeup = get_or<uint64_t>(*it, "enter_sqwakeup", 0);
       u.rings = get_or<uint64_t>(*it, "rings", 0);
       u.rings_sqpoll = get_or<uint64_t>(*it, "rings_sqpoll", 0);
-      auto ops = it->value("ops", std::vector<uint64_t>{});
+      auto ops = u64s(*it, "ops");
       for (size_t i = 0; i < ops.size() && i < u.ops.size(); ++i) u.ops[i] = ops[i];
     }
     c.threads.push_back(std::move(r));
   }
   for (const auto& s : j.value("syscalls", json::array())) {
     SyscallRow r;
-    r.tid = s.at("tid").get<uint32_t>();
-    r.nr = s.at("nr").get<int>();
+    r.tid = as<uint32_t>(s.at("tid"));
+    r.nr = as<int>(s.at("nr"));
     r.fd_kind = kind_from(s, "fd_kind");
     r.nonblock = get_or(s, "nonblock", false);
     r.calls = get_or<uint64_t>(s, "calls", 0);
@@ -290,8 +313,8 @@ Result<Capture> capture_from_json(const json& j) try {
   }
   for (const auto& f : j.value("flagged", json::array())) {
     FlaggedCall r;
-    r.tid = f.at("tid").get<uint32_t>();
-    r.nr = f.at("nr").get<int>();
+    r.tid = as<uint32_t>(f.at("tid"));
+    r.nr = as<int>(f.at("nr"));
     r.fd_kind = kind_from(f, "fd_kind");
     r.kind = get_or<std::string>(f, "kind", "slow") == "risk" ? FlagKind::risk : FlagKind::slow;
     r.count = get_or<uint64_t>(f, "count", 0);
@@ -305,7 +328,7 @@ Result<Capture> capture_from_json(const json& j) try {
   }
   for (const auto& s : j.value("stalls", json::array())) {
     Stall r;
-    r.tid = s.at("tid").get<uint32_t>();
+    r.tid = as<uint32_t>(s.at("tid"));
     r.start_ns = get_or<uint64_t>(s, "start_ns", 0);
     r.dur_ns = get_or<uint64_t>(s, "dur_ns", 0);
     r.sys_ns = get_or<uint64_t>(s, "sys_ns", 0);

@@ -155,6 +155,7 @@ std::vector<PerfMapEntry> parse_perf_map(std::string_view text) {
     if (!to_num(strip0x(f[0]), e.start, 16) || !to_num(strip0x(f[1]), e.size, 16)) continue;
     size_t at = static_cast<size_t>(f[2].data() - line.data());
     e.name = std::string(trim(line.substr(at)));
+    if (e.name.empty()) continue;  // the third field was only '\r'
     out.push_back(std::move(e));
   }
   return out;

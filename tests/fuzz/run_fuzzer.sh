@@ -4,6 +4,7 @@
 # committed corpus. A crash, leak, timeout or out-of-memory input is written to ARTIFACTS and
 # fails the test.
 set -eu
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 fuzzer=$1 seeds=$2 seconds=$3 artifacts=$4 dict=${5:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/iotrace-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM

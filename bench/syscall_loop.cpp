@@ -10,9 +10,12 @@
 // Protocol (line based, so a driver can attach a tracer before the loop starts):
 //   stdout: "ready pid=PID tid=TID"
 //   stdin:  "go"            (skipped with --no-wait)
-//   stdout: "result mode=MODE calls=N getppid=G reads=R writes=W elapsed_ns=T ns_per_call=X"
+//   stdout: "result mode=MODE calls=N getppid=G reads=R writes=W elapsed_ns=T ns_per_call=X
+//            cpu_ns_per_call=Y invol_cs=I vol_cs=V"  (wall clock and this thread's CPU time;
+//            context switches during the loop, to show when it was preempted or blocked)
 //   then it waits for EOF on stdin before exiting, so a tracer can be stopped while the target
 //   is still alive (with --no-wait it exits at once).
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +41,12 @@ struct Counts {
 uint64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: not a syscall, so not traced
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);  // a real syscall, made once on each side
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -99,18 +108,25 @@ int main(int argc, char** argv) {
   if (!no_wait && !wait_for_go()) return 3;
 
   Counts c;
+  rusage ru0{}, ru1{};
+  getrusage(RUSAGE_THREAD, &ru0);
+  uint64_t c0 = thread_cpu_ns();
   uint64_t t0 = now_ns();
   if (mode == "getppid") loop_getppid(calls, c);
   else loop_read(calls, c);
   uint64_t elapsed = now_ns() - t0;
+  uint64_t cpu = thread_cpu_ns() - c0;
+  getrusage(RUSAGE_THREAD, &ru1);
   uint64_t total = c.getppid + c.reads + c.writes;
 
   std::printf("result mode=%s calls=%llu getppid=%llu reads=%llu writes=%llu elapsed_ns=%llu "
-              "ns_per_call=%.1f\n",
+              "ns_per_call=%.1f cpu_ns_per_call=%.1f invol_cs=%ld vol_cs=%ld\n",
               mode.c_str(), static_cast<unsigned long long>(total),
               static_cast<unsigned long long>(c.getppid), static_cast<unsigned long long>(c.reads),
               static_cast<unsigned long long>(c.writes), static_cast<unsigned long long>(elapsed),
-              static_cast<double>(elapsed) / static_cast<double>(total));
+              static_cast<double>(elapsed) / static_cast<double>(total),
+              static_cast<double>(cpu) / static_cast<double>(total), ru1.ru_nivcsw - ru0.ru_nivcsw,
+              ru1.ru_nvcsw - ru0.ru_nvcsw);
   std::fflush(stdout);
   if (!no_wait) {
     char buf[256];

@@ -3,9 +3,11 @@
 //
 //   threads_target THREADS [SLEEP_MS]
 //
-// Starts THREADS threads in total (the main thread included); every thread other than main loops
-// on nanosleep(SLEEP_MS, default 100), so each one shows up in the trace with a few syscalls.
-// Prints "ready pid=PID threads=N" once all are running, then exits at EOF on stdin.
+// Starts THREADS threads in total (the main thread included); each wakes every SLEEP_MS
+// (default 100): the others in nanosleep(), main in poll() on stdin, so every thread shows up in
+// the trace with a few syscalls. Prints "ready pid=PID threads=N" once all are running, then
+// exits at EOF on stdin.
+#include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -57,7 +59,10 @@ int main(int argc, char** argv) {
   std::printf("ready pid=%d threads=%d\n", getpid(), threads);
   std::fflush(stdout);
   char buf[256];
-  while (std::fgets(buf, sizeof buf, stdin)) {
+  for (;;) {
+    pollfd p{0, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(g_sleep_ms));
+    if (n > 0 && read(0, buf, sizeof buf) <= 0) break;  // EOF (or error): done
   }
   g_stop = true;
   for (auto& id : ids) pthread_join(id, nullptr);

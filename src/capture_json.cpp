@@ -5,6 +5,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "src/text_escape.hpp"
+
 namespace iotrace {
 using nlohmann::json;
 
@@ -27,6 +29,15 @@ T as(const json& v) {
 std::vector<uint64_t> u64s(const json& j, const char* key) {
   std::vector<uint64_t> out;
   for (const auto& v : j.value(key, json::array())) out.push_back(as<uint64_t>(v));
+  return out;
+}
+
+// Names, paths and symbols come from the traced processes and may hold any bytes; JSON text
+// must be UTF-8, and nlohmann::json::dump() throws on anything else.
+std::string utf8(const std::string& s) { return to_valid_utf8(s); }
+std::vector<std::string> utf8(const std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(to_valid_utf8(s));
   return out;
 }
 
@@ -64,8 +75,8 @@ FdKind kind_from(const json& j, const char* key) {
 json stack_json(const Stack& s) {
   json frames = json::array();
   for (const auto& f : s.frames)
-    frames.push_back({{"addr", f.addr}, {"module", f.module}, {"offset", f.offset},
-                      {"symbol", f.symbol}, {"sym_offset", f.sym_offset}});
+    frames.push_back({{"addr", f.addr}, {"module", utf8(f.module)}, {"offset", f.offset},
+                      {"symbol", utf8(f.symbol)}, {"sym_offset", f.sym_offset}});
   return {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
 }
 
@@ -90,8 +101,8 @@ std::vector<uint64_t> nonzero_ops(const std::array<uint64_t, k_uring_ops>& ops) 
 json capture_to_json(const Capture& c) {
   json j;
   j["capture_version"] = c.capture_version;
-  j["iotrace_version"] = c.iotrace_version;
-  j["kernel"] = c.kernel;
+  j["iotrace_version"] = utf8(c.iotrace_version);
+  j["kernel"] = utf8(c.kernel);
   j["duration_ns"] = c.duration_ns;
   j["settings"] = {{"stall_ns", c.settings.stall_ns},
                    {"block_ns", c.settings.block_ns},
@@ -108,8 +119,8 @@ json capture_to_json(const Capture& c) {
     }
     j["processes"].push_back({{"pid", p.pid},
                               {"ppid", p.ppid},
-                              {"comm", p.comm},
-                              {"exe", p.exe},
+                              {"comm", utf8(p.comm)},
+                              {"exe", utf8(p.exe)},
                               {"start_time_ticks", p.start_time_ticks},
                               {"exited", p.exited},
                               {"followed", p.followed},
@@ -120,7 +131,7 @@ json capture_to_json(const Capture& c) {
                               {"open_fds", p.open_fds},
                               {"sockets_open", p.sockets_open},
                               {"epoll", ep},
-                              {"libraries", p.libraries}});
+                              {"libraries", utf8(p.libraries)}});
   }
   j["threads"] = json::array();
   for (const auto& t : c.threads) {
@@ -129,7 +140,7 @@ json capture_to_json(const Capture& c) {
     j["threads"].push_back(
         {{"tid", t.tid},
          {"pid", t.pid},
-         {"comm", t.comm},
+         {"comm", utf8(t.comm)},
          {"exited", t.exited},
          {"loop", t.loop},
          {"io_worker", t.io_worker},
@@ -200,7 +211,7 @@ json capture_to_json(const Capture& c) {
                  {"ringbuf", c.losses.ringbuf},
                  {"stack", c.losses.stack},
                  {"flagged_full", c.losses.flagged_full}};
-  j["notes"] = c.notes;
+  j["notes"] = utf8(c.notes);
   return j;
 }
 

@@ -41,11 +41,22 @@ Result<uint64_t> parse_duration_ns(std::string_view text, bool allow_zero) {
   return out;
 }
 
+namespace {
+
+// v in [1, 999.5): three significant digits. The thresholds are those of the rounded value,
+// so 9999ns is "10.0us", not "10.00us".
+std::string three_digits(double v, const char* unit) {
+  return fmt::format("{:.{}f}{}", v, v < 9.995 ? 2 : v < 99.95 ? 1 : 0, unit);
+}
+
+}  // namespace
+
 std::string format_duration(uint64_t ns) {
   auto d = static_cast<double>(ns);
   if (ns < 1000) return fmt::format("{}ns", ns);
-  if (ns < 1000000) return fmt::format("{:.{}f}us", d / 1e3, d < 1e4 ? 2 : d < 1e5 ? 1 : 0);
-  if (ns < 1000000000) return fmt::format("{:.{}f}ms", d / 1e6, d < 1e7 ? 2 : d < 1e8 ? 1 : 0);
+  // choose the unit after rounding: 999999ns is "1.00ms", not "1000us"
+  if (d < 999.5e3) return three_digits(d / 1e3, "us");
+  if (d < 999.5e6) return three_digits(d / 1e6, "ms");
   if (ns < 60000000000ull) return fmt::format("{:.2f}s", d / 1e9);
   uint64_t s = ns / 1000000000ull;
   return fmt::format("{}m{:02}s", s / 60, s % 60);

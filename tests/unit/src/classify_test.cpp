@@ -1,0 +1,414 @@
+// The I/O model of synthetic processes, one per model, judged from the calls alone.
+#include "src/classify.hpp"
+
+#include <gtest/gtest.h>
+
+#include "capture_builder.hpp"
+#include "src/report.hpp"
+
+namespace iotrace {
+namespace {
+
+using test::CaptureBuilder;
+using Strings = std::vector<std::string>;
+
+const ThreadModel& thread_model(const ProcessReport& p, uint32_t tid) {
+  for (const auto& t : p.model.threads)
+    if (t.tid == tid) return t;
+  throw std::runtime_error("no thread " + std::to_string(tid));
+}
+
+double evidence(const std::vector<Evidence>& ev, std::string_view name) {
+  for (const auto& e : ev)
+    if (e.name == name) return e.value;
+  return -1;
+}
+
+void blocking_conn_thread(CaptureBuilder& b, uint32_t pid, uint32_t tid) {
+  b.thread(pid, tid, "conn").vol_switches = 200;
+  b.row(tid, "read", 100, FdKind::tcp).bytes = 100 * 512;
+  b.row(tid, "write", 100, FdKind::tcp).bytes = 100 * 512;
+}
+
+TEST(Classify, BlockingThreadPerConnection) {
+  CaptureBuilder b;
+  b.process(100, "tpc");
+  b.thread(100, 100, "tpc");
+  b.row(100, "accept4", 3, FdKind::tcp);
+  for (uint32_t tid = 101; tid <= 103; ++tid) blocking_conn_thread(b, 100, tid);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "blocking");
+  EXPECT_EQ(m.parts, Strings{"blocking"});
+  EXPECT_EQ(m.trigger, "");
+  EXPECT_EQ(m.sentence,
+            "4 threads do blocking I/O with no multiplexer (603 calls on blocking sockets): "
+            "thread-per-connection. Each thread reserves 8.0MiB of stack (RLIMIT_STACK), so 10,000 "
+            "connections would reserve 78.1GiB of address space; 1.0 context switches per operation");
+  EXPECT_EQ(evidence(m.evidence, "blocking_socket_threads"), 4);
+  const ThreadModel& t = thread_model(rep.processes[0], 101);
+  EXPECT_EQ(t.model, "blocking");
+  EXPECT_EQ(t.role, "io-worker");
+  EXPECT_EQ(t.sentence,
+            "does blocking I/O with no multiplexer: 200 socket calls on blocking sockets, 0 "
+            "regular-file reads/writes");
+}
+
+TEST(Classify, BusyPoll) {
+  CaptureBuilder b;
+  b.process(200, "spin");
+  b.thread(200, 201, "spin").oncpu_ns = 9 * test::k_s;
+  auto& r = b.row(201, "recvfrom", 10000, FdKind::udp, 300);
+  r.nonblock = true;
+  r.err_eagain = 9000;
+  r.bytes = 1000 * 512;
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "busy-poll");
+  EXPECT_EQ(m.parts, Strings{"busy-poll"});
+  EXPECT_EQ(m.sentence, "1 thread polls non-blocking fds in a loop with no wait call");
+  const ThreadModel& t = thread_model(rep.processes[0], 201);
+  EXPECT_EQ(t.role, "event-loop");
+  EXPECT_EQ(t.model, "busy-poll");
+  EXPECT_EQ(t.sentence,
+            "polls non-blocking fds with no wait call: 9000 of 10000 reads/writes/accepts returned "
+            "EAGAIN (90%), burning 9.00s of CPU");
+  EXPECT_DOUBLE_EQ(t.confidence, 0.95);
+}
+
+TEST(Classify, NonBlockingReadsWithFewEagainAreNotBusyPoll) {
+  CaptureBuilder b;
+  b.process(200, "srv");
+  b.thread(200, 201, "srv");
+  auto& r = b.row(201, "recvfrom", 1000, FdKind::udp);
+  r.nonblock = true;
+  r.err_eagain = 99;  // under the 100 EAGAIN floor
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "unknown");
+}
+
+TEST(Classify, Select) {
+  CaptureBuilder b;
+  b.process(300, "sel");
+  b.thread(300, 301, "sel").loop = true;
+  auto& s = b.row(301, "select", 200);
+  s.arg_sum = 200 * 40;
+  s.ret_sum = 200 * 2;
+  b.row(301, "read", 400, FdKind::tcp).nonblock = true;
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "select");
+  EXPECT_EQ(m.parts, Strings{"select"});
+  EXPECT_EQ(m.sentence, "1 event-loop thread waiting in select");
+  EXPECT_DOUBLE_EQ(m.confidence, 1.0);
+  const ThreadModel& t = thread_model(rep.processes[0], 301);
+  EXPECT_EQ(t.role, "event-loop");
+  EXPECT_EQ(t.sentence, "waits in select (200 select calls, 40 fds per call, 2.0 ready)");
+}
+
+TEST(Classify, PollViaPpoll) {
+  CaptureBuilder b;
+  b.process(300, "poller");
+  b.thread(300, 301, "poller").loop = true;
+  auto& p = b.row(301, "ppoll", 30);
+  p.arg_sum = 30 * 8;
+  p.ret_sum = 30;
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "poll");
+  EXPECT_EQ(thread_model(rep.processes[0], 301).sentence,
+            "waits in poll (30 poll calls, 8 fds per call, 1.0 ready)");
+  EXPECT_DOUBLE_EQ(thread_model(rep.processes[0], 301).confidence, 0.8);
+}
+
+// An epoll loop whose thread registered fds with the given modes while traced.
+Report epoll_report(uint64_t edge, uint64_t level) {
+  CaptureBuilder b;
+  b.process(400, "srv");
+  test::epoll_loop(b, 400, 401, 100, 8);
+  auto& t = b.capture().threads.back();
+  t.epoll.ctl_add = edge + level;
+  t.epoll.edge = edge;
+  t.epoll.level = level;
+  t.epoll.fd_kinds[static_cast<int>(FdKind::tcp)] = edge + level;
+  return b.report();
+}
+
+TEST(Classify, EpollLevelTriggered) {
+  Report rep = epoll_report(0, 10);
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "epoll");
+  EXPECT_EQ(m.parts, Strings{"epoll"});
+  EXPECT_EQ(m.trigger, "level");
+  EXPECT_EQ(m.interest_kinds, Strings{"tcp"});
+  EXPECT_EQ(m.sentence, "1 event-loop thread waiting in epoll, level-triggered");
+  const ThreadModel& t = thread_model(rep.processes[0], 401);
+  EXPECT_EQ(t.role, "event-loop");
+  EXPECT_EQ(t.trigger, "level");
+  EXPECT_EQ(t.sentence, "waits in epoll (100 epoll waits, 8.0 events per wait)");
+  EXPECT_EQ(evidence(t.evidence, "events_per_wait"), 8);
+}
+
+TEST(Classify, EpollEdgeTriggered) {
+  Report rep = epoll_report(10, 0);
+  EXPECT_EQ(rep.processes[0].model.trigger, "edge");
+  EXPECT_EQ(rep.processes[0].model.sentence, "1 event-loop thread waiting in epoll, edge-triggered");
+  EXPECT_EQ(thread_model(rep.processes[0], 401).trigger, "edge");
+}
+
+TEST(Classify, EpollMixedTriggers) {
+  Report rep = epoll_report(1, 10);
+  EXPECT_EQ(rep.processes[0].model.model, "epoll");
+  EXPECT_EQ(rep.processes[0].model.trigger, "mixed");
+  EXPECT_EQ(thread_model(rep.processes[0], 401).trigger, "mixed");
+}
+
+TEST(Classify, EpollModesFromFdinfoAlone) {
+  // Every registration was made before attach: only /proc/PID/fdinfo tells the modes.
+  CaptureBuilder b;
+  auto& p = b.process(400, "srv");
+  p.epoll.push_back({3, {{4, 0x80000001u, 4, FdKind::tcp},         // EPOLLET | EPOLLIN
+                         {5, 0xc0000001u, 5, FdKind::tcp},         // + EPOLLONESHOT
+                         {6, 0x80000001u, 6, FdKind::eventfd}}});
+  test::epoll_loop(b, 400, 401, 100, 8);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "epoll");
+  EXPECT_EQ(m.trigger, "edge");
+  EXPECT_TRUE(m.oneshot);
+  EXPECT_FALSE(m.exclusive);
+  EXPECT_EQ(m.interest_kinds, (Strings{"eventfd", "tcp"}));
+  EXPECT_EQ(m.sentence, "1 event-loop thread waiting in epoll, edge-triggered, EPOLLONESHOT");
+  EXPECT_EQ(evidence(m.evidence, "registrations_edge"), 3);
+  EXPECT_EQ(evidence(m.evidence, "registrations_level"), 0);
+  EXPECT_EQ(thread_model(rep.processes[0], 401).trigger, "");  // the thread registered nothing
+}
+
+TEST(Classify, EpollLevelFromFdinfoWithExclusive) {
+  CaptureBuilder b;
+  auto& p = b.process(400, "srv");
+  p.epoll.push_back({3, {{4, 0x10000001u, 4, FdKind::tcp}}});  // EPOLLEXCLUSIVE | EPOLLIN
+  test::epoll_loop(b, 400, 401, 100, 8);
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.trigger, "level");
+  EXPECT_TRUE(rep.processes[0].model.exclusive);
+  EXPECT_EQ(rep.processes[0].model.sentence,
+            "1 event-loop thread waiting in epoll, level-triggered, EPOLLEXCLUSIVE");
+}
+
+TEST(Classify, EpollFdHeldButNeverWaitedOnIsNotEpoll) {
+  CaptureBuilder b;
+  auto& p = b.process(400, "srv");
+  p.epoll.push_back({3, {{4, 0x80000001u, 4, FdKind::tcp}}});
+  for (uint32_t tid = 401; tid <= 402; ++tid) blocking_conn_thread(b, 400, tid);
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "blocking");
+  EXPECT_EQ(rep.processes[0].model.trigger, "");
+}
+
+TEST(Classify, IoUringWaitingInEnter) {
+  CaptureBuilder b;
+  b.process(500, "ring");
+  auto& t = b.thread(500, 501, "ring");
+  t.loop = true;
+  t.uring.sqes = t.uring.cqes = 3200;
+  t.uring.enter_getevents = 100;
+  b.row(501, "io_uring_enter", 100, FdKind::io_uring).arg_sum = 3200;
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "io_uring");
+  EXPECT_EQ(m.parts, Strings{"io_uring"});
+  EXPECT_EQ(m.sentence, "1 event-loop thread waiting in io_uring");
+  EXPECT_EQ(thread_model(rep.processes[0], 501).sentence, "waits in io_uring (100 io_uring_enter waits)");
+}
+
+TEST(Classify, IoUringWithSqpollThread) {
+  CaptureBuilder b;
+  b.process(500, "ring");
+  auto& t = b.thread(500, 501, "ring");
+  t.uring.cqes = 5000;  // completions peeked from the ring, no enter at all
+  t.uring.rings_sqpoll = 1;
+  auto& sq = b.thread(500, 502, "iou-sqp-123");
+  sq.io_worker = true;
+  sq.uring.sqes = 5000;
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "io_uring");
+  EXPECT_EQ(m.parts, Strings{"io_uring"});
+  EXPECT_EQ(m.sentence,
+            "1 event-loop thread waiting in io_uring; submissions by 1 SQPOLL kernel thread");
+  const ThreadModel& s = thread_model(rep.processes[0], 502);
+  EXPECT_EQ(s.role, "sqpoll");
+  EXPECT_EQ(s.model, "io_uring");
+  EXPECT_EQ(s.sentence, "kernel SQPOLL thread: submitted 5000 SQEs without io_uring_enter");
+  const ThreadModel& u = thread_model(rep.processes[0], 501);
+  EXPECT_EQ(u.role, "event-loop");
+  EXPECT_EQ(u.sentence,
+            "uses io_uring without waiting in io_uring_enter (0 enters, 0 SQEs, 5000 CQEs): "
+            "completions are peeked from the ring");
+}
+
+TEST(Classify, IoWqWorkerIsNotASubmitter) {
+  CaptureBuilder b;
+  b.process(500, "ring");
+  auto& t = b.thread(500, 501, "ring");
+  t.loop = true;
+  t.uring.sqes = t.uring.cqes = 100;
+  t.uring.enter_getevents = 100;
+  b.row(501, "io_uring_enter", 100, FdKind::io_uring);
+  auto& w = b.thread(500, 502, "iou-wrk-501");
+  w.io_worker = true;
+  w.uring.punts = 50;
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "io_uring");
+  EXPECT_EQ(rep.processes[0].model.sentence,
+            "1 event-loop thread waiting in io_uring; 1 io-wq worker ran punted requests");
+  EXPECT_EQ(thread_model(rep.processes[0], 502).role, "io-worker");
+}
+
+TEST(Classify, LinuxAio) {
+  CaptureBuilder b;
+  b.process(600, "aio");
+  b.thread(600, 601, "aio").loop = true;
+  b.row(601, "io_submit", 50).ret_sum = 400;
+  b.row(601, "io_getevents", 50).ret_sum = 400;
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "linux-aio");
+  EXPECT_EQ(rep.processes[0].model.sentence, "1 event-loop thread waiting in linux-aio");
+  EXPECT_EQ(thread_model(rep.processes[0], 601).sentence, "waits in linux-aio (50 io_getevents waits)");
+}
+
+TEST(Classify, ThreadPoolBehindAnEventLoop) {
+  CaptureBuilder b;
+  b.process(700, "node");
+  test::epoll_loop(b, 700, 701, 200, 4);
+  for (uint32_t tid = 702; tid <= 705; ++tid) {
+    b.thread(700, tid, "worker");
+    b.row(tid, "pread64", 50, FdKind::regular, 200000).bytes = 50 * 65536;
+    b.row(tid, "futex", 50);
+  }
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "threadpool");
+  EXPECT_EQ(m.parts, (Strings{"epoll", "threadpool"}));
+  EXPECT_EQ(m.sentence, "1 event-loop thread waiting in epoll, with 4 pool threads doing the blocking I/O");
+  const ThreadModel& w = thread_model(rep.processes[0], 702);
+  EXPECT_EQ(w.role, "io-worker");
+  EXPECT_EQ(w.model, "blocking");
+}
+
+TEST(Classify, MixedEpollAndIoUringThreads) {
+  CaptureBuilder b;
+  b.process(800, "mixed");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  auto& t = b.thread(800, 802, "ring");
+  t.loop = true;
+  t.uring.sqes = t.uring.cqes = 800;
+  t.uring.enter_getevents = 100;
+  b.row(802, "io_uring_enter", 100, FdKind::io_uring);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "mixed");
+  EXPECT_EQ(m.parts, (Strings{"epoll", "io_uring"}));
+  EXPECT_EQ(m.sentence, "2 event-loop threads waiting in epoll and io_uring");
+}
+
+TEST(Classify, MixedWithinOneThread) {
+  CaptureBuilder b;
+  b.process(800, "mixed");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  auto& t = b.capture().threads.back();
+  t.uring.sqes = t.uring.cqes = 400;
+  t.uring.enter_getevents = 50;
+  b.row(801, "io_uring_enter", 50, FdKind::io_uring);
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "mixed");
+  const ThreadModel& tm = thread_model(rep.processes[0], 801);
+  EXPECT_EQ(tm.model, "mixed");
+  EXPECT_EQ(tm.sentence,
+            "waits in epoll and io_uring (100 epoll waits, 4.0 events per wait; 50 io_uring_enter waits)");
+}
+
+TEST(Classify, OneStrayPollInAnEpollLoopIsStillEpoll) {
+  CaptureBuilder b;
+  b.process(800, "srv");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  b.row(801, "poll", 5).arg_sum = 5;  // under 10% of the waits
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "epoll");
+}
+
+TEST(Classify, Idle) {
+  CaptureBuilder b;
+  auto& p = b.process(900, "sleepy");
+  p.traced_ns = 5 * test::k_s;
+  b.thread(900, 901, "sleepy");
+  b.row(901, "clock_nanosleep", 2, FdKind::none, test::k_s);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "idle");
+  EXPECT_EQ(m.sentence, "2 syscalls in 5.00s: too little activity to classify");
+  EXPECT_DOUBLE_EQ(m.confidence, 1.0);
+  EXPECT_EQ(thread_model(rep.processes[0], 901).role, "idle");
+  EXPECT_EQ(thread_model(rep.processes[0], 901).sentence, "made 2 syscalls while traced: too few to say");
+}
+
+TEST(Classify, NoThreadsAtAllIsIdle) {
+  CaptureBuilder b;
+  b.process(900, "gone");
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "idle");
+  EXPECT_TRUE(rep.processes[0].model.threads.empty());
+}
+
+TEST(Classify, UnknownWhenNoModelledCallsWereMade) {
+  CaptureBuilder b;
+  b.process(900, "compute");
+  b.thread(900, 901, "compute").oncpu_ns = 9 * test::k_s;
+  b.row(901, "futex", 100);
+  b.row(901, "getpid", 100);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "unknown");
+  EXPECT_EQ(m.sentence, "200 syscalls, none of them the I/O calls iotrace classifies by");
+  EXPECT_DOUBLE_EQ(m.confidence, 0.0);
+  const ThreadModel& t = thread_model(rep.processes[0], 901);
+  EXPECT_EQ(t.role, "compute");
+  EXPECT_EQ(t.sentence, "made 200 syscalls but none of them I/O iotrace models; 9.00s on CPU");
+}
+
+TEST(Classify, RuntimeHintsComeFromExeAndLibraries) {
+  std::string why;
+  ProcessRecord p;
+  p.exe = "/usr/bin/node";
+  EXPECT_EQ(detect_runtime(p, &why), "libuv/Node.js");
+  EXPECT_EQ(why, "executable node");
+  p.exe = "/usr/bin/python3.11";
+  p.libraries = {"libc.so.6", "_asyncio.cpython-311-x86_64-linux-gnu.so"};
+  EXPECT_EQ(detect_runtime(p, &why), "python-asyncio");
+  EXPECT_EQ(why, "maps _asyncio.cpython-311-x86_64-linux-gnu.so");
+  p.exe = "/usr/local/bin/app";
+  p.libraries = {"libevent-2.1.so.7"};
+  EXPECT_EQ(detect_runtime(p, &why), "libevent");
+  p.exe = "/usr/sbin/nginx";
+  p.libraries = {};
+  EXPECT_EQ(detect_runtime(p, &why), "nginx");
+  p.exe = "/usr/bin/redis-server";
+  EXPECT_EQ(detect_runtime(p, &why), "redis-ae");
+  p.exe = "/opt/srv";
+  why = "unchanged";
+  EXPECT_EQ(detect_runtime(p, &why), "");
+  EXPECT_EQ(why, "unchanged");
+}
+
+TEST(Classify, TheModelComesFromBehaviourNotTheName) {
+  // Named like nginx, behaving like thread-per-connection.
+  CaptureBuilder b;
+  b.process(950, "nginx").exe = "/usr/sbin/nginx";
+  for (uint32_t tid = 951; tid <= 952; ++tid) blocking_conn_thread(b, 950, tid);
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.model, "blocking");
+  EXPECT_EQ(rep.processes[0].model.runtime, "nginx");
+}
+
+}  // namespace
+}  // namespace iotrace

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #define FUZZ_CHECK(cond)                                                                   \
@@ -61,6 +62,25 @@ inline bool no_control(std::string_view s, std::string_view allowed = {}) {
       return false;
   }
   return true;
+}
+
+// The line of s holding the first byte no_control() rejects, bytes outside printable ASCII
+// shown as \xNN, for the failure message.
+inline std::string line_with_control(std::string_view s, std::string_view allowed = {}) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (no_control(s.substr(i, 2), allowed)) continue;
+    size_t b = s.rfind('\n', i), e = s.find('\n', i);
+    b = b == std::string_view::npos ? 0 : b + 1;
+    std::string out;
+    for (char ch : s.substr(b, e == std::string_view::npos ? e : e - b)) {
+      auto c = static_cast<unsigned char>(ch);
+      char buf[8];
+      std::snprintf(buf, sizeof buf, c < 0x20 || c >= 0x7f ? "\\x%02x" : "%c", c);
+      out += buf;
+    }
+    return out;
+  }
+  return {};
 }
 
 }  // namespace iotrace::fuzz

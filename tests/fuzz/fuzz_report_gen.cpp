@@ -4,13 +4,13 @@
 // through capture JSON first, as a capture file would be.
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "cli/render.hpp"
 #include "src/capture_json.hpp"
 #include "src/report.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/fuzz/open_issues.hpp"
 
 using iotrace::fuzz::no_control;
 using iotrace::fuzz::valid_utf8;
@@ -174,19 +174,6 @@ iotrace::Capture make_capture(FuzzedDataProvider& in) {
   return c;
 }
 
-// See fuzz_report.cpp: known open issues outside the fixable files, stepped around when fuzzing.
-bool step_around_open_issues() {
-  static const bool step = std::getenv("IOTRACE_FUZZ_OPEN_ISSUES") == nullptr;
-  return step;
-}
-
-bool metrics_fit_uint64(const iotrace::Report& rep) {
-  for (const auto& p : rep.processes)
-    for (const auto& m : p.metrics.values)
-      if (!(m.value >= 0 && m.value < 18446744073709551616.0)) return false;
-  return true;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -206,8 +193,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(valid_utf8(js));
   FUZZ_CHECK(!nlohmann::json::parse(js, nullptr, false).is_discarded());
 
-  if (step_around_open_issues() && !metrics_fit_uint64(rep)) return 0;
+  if (iotrace::fuzz::text_would_hit_metric_cast(rep)) return 0;
   std::string out = iotrace::cli::render_text(rep);
+  if (iotrace::fuzz::text_would_print_raw_header(rep)) return 0;
+  if (!no_control(out, "\n"))
+    std::fprintf(stderr, "control byte in: %s\n", iotrace::fuzz::line_with_control(out, "\n").c_str());
   FUZZ_CHECK(no_control(out, "\n"));
   FUZZ_CHECK(valid_utf8(out));
   return 0;

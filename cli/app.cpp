@@ -52,6 +52,12 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   attach->add_option("--save-capture", a.attach.save_capture,
                      "Also save the raw capture as JSON (replay it with 'iotrace report')")
       ->type_name("FILE");
+  attach->add_option("-i,--interval", a.attach.interval,
+                     "Also print a compact report this often while tracing: 5 (seconds), 500ms")
+      ->type_name("DURATION");
+
+  add_top_command(*app, a.top);
+  add_doctor_command(*app, a.doctor);
 
   auto* demo = app->add_subcommand("demo", "Trace a bundled sample event-loop server and report");
   demo->add_option("-d,--duration", a.demo.duration, "How long to run the sample (default 3s)")
@@ -87,6 +93,8 @@ int run_app(int argc, char** argv) {
   for (const auto& f : args.no_feature) probes::disable_feature(f);
   try {
     if (app->got_subcommand("attach")) return run_attach(args);
+    if (app->got_subcommand("top")) return run_top(args);
+    if (app->got_subcommand("doctor")) return run_doctor_cmd(args);
     if (app->got_subcommand("demo")) return run_demo(args);
     if (app->got_subcommand("report")) return run_report(args);
   } catch (const UsageError& e) {

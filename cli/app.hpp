@@ -17,6 +17,20 @@ struct AttachArgs {
   std::string stall_threshold = "20ms";
   std::string block_threshold = "5ms";
   std::string save_capture;
+  std::string interval;  // compact reports this often while tracing; empty: off
+};
+
+struct DoctorArgs {
+  bool json = false;
+};
+
+struct TopArgs {
+  std::vector<std::string> pids;
+  std::string interval = "1s";
+  bool batch = false;
+  int iterations = -1;  // -1: batch 1, interactive until q
+  std::string sort = "syscalls";
+  std::string stall_threshold = "20ms";
 };
 
 struct DemoArgs {
@@ -35,6 +49,8 @@ struct AppArgs {
   bool verbose = false;
   std::vector<std::string> no_feature;
   AttachArgs attach;
+  DoctorArgs doctor;
+  TopArgs top;
   DemoArgs demo;
   ReportArgs report;
 };
@@ -44,6 +60,10 @@ std::unique_ptr<CLI::App> build_app(AppArgs& args);
 int run_app(int argc, char** argv);
 
 int run_attach(const AppArgs& args);
+CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& args);  // in doctor_cmd.cpp
+int run_doctor_cmd(const AppArgs& args);
+CLI::App* add_top_command(CLI::App& app, TopArgs& args);  // in top_cmd.cpp
+int run_top(const AppArgs& args);
 int run_demo(const AppArgs& args);
 int run_report(const AppArgs& args);
 

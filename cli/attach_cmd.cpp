@@ -4,6 +4,7 @@
 
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
+#include "cli/interval_report.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/trace_session.hpp"
@@ -40,6 +41,7 @@ int run_attach(const AppArgs& args) {
   s.trace.stall_ns = parse_duration_option("--stall-threshold", a.stall_threshold);
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
   s.out = {a.json, a.output, a.save_capture};
+  add_progress(s, a.interval);
   Report report = run_session(s);
   emit_report(report, s.out);
   return k_exit_ok;

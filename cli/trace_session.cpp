@@ -32,11 +32,13 @@ Report run_session(const SessionOptions& opts,
   while (!stop_requested() && (!opts.duration_ns || tracer->elapsed_ns() < opts.duration_ns)) {
     uint64_t left_ms = opts.duration_ns ? (opts.duration_ns - tracer->elapsed_ns()) / 1000000 : 100;
     tracer->poll(static_cast<int>(std::min<uint64_t>(100, left_ms + 1)));
+    if (opts.on_tick) opts.on_tick(*tracer, false);
     if (tracer->all_exited()) {
       exited = true;
       break;
     }
   }
+  if (opts.on_tick) opts.on_tick(*tracer, true);
   Capture capture = tracer->collect();
   tracer.reset();  // detach before rendering
   if (exited && !opts.quiet) print_info("every target exited: reporting what was traced");

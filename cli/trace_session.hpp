@@ -21,6 +21,9 @@ struct SessionOptions {
   uint64_t duration_ns = 0;  // 0: until Ctrl-C or every target exits
   OutputOptions out;
   bool quiet = false;        // no "attached" line
+  // Called after each poll (about every 100 ms), and once with final=true before the capture
+  // is collected: the status line and interval reports hook in here.
+  std::function<void(probes::Tracer&, bool final)> on_tick;
 };
 
 // Runs the trace; on_attached runs once the probes are live (demo and run start work there).

@@ -7,7 +7,7 @@
 _iotrace_commands="attach demo report"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring"
-# Finding ids, for options that take them (e.g. a future --fail-on).
+# Finding ids, for options that take them (a future fail-on option).
 _iotrace_finding_ids="blocking-call-on-loop slow-call-on-loop preempted-on-loop
 blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop select-fd-over-setsize scan-waste
 busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched uring-iowq-punts
@@ -64,7 +64,7 @@ _iotrace() {
         cword=$COMP_CWORD
     fi
 
-    # --opt=value
+    # an option and its value in one word, joined by '='
     if [[ $cur == --*=* ]]; then
         local opt=${cur%%=*}
         cur=${cur#*=}

@@ -6,7 +6,7 @@
 
 set -l iotrace_commands attach demo report
 
-# Finding ids, for options that take them (e.g. a future --fail-on).
+# Finding ids, for options that take them (a future fail-on option).
 function __iotrace_finding_ids
     printf '%s\n' blocking-call-on-loop slow-call-on-loop preempted-on-loop \
         blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop select-fd-over-setsize \

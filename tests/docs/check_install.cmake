@@ -1,0 +1,18 @@
+# Installs the build into PREFIX and checks where the docs landed.
+# cmake -DBUILD_DIR=... -DPREFIX=... -P check_install.cmake
+file(REMOVE_RECURSE ${PREFIX})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed:\n${out}")
+endif()
+foreach(f
+    share/man/man8/iotrace.8
+    share/bash-completion/completions/iotrace
+    share/zsh/vendor-completions/_iotrace
+    share/fish/vendor_completions.d/iotrace.fish)
+  if(NOT EXISTS ${PREFIX}/${f})
+    message(FATAL_ERROR "cmake --install did not install ${f}:\n${out}")
+  endif()
+endforeach()
+message(STATUS "man page and completions installed under ${PREFIX}")

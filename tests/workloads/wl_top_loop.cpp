@@ -1,0 +1,39 @@
+// An epoll event loop that runs until stdin closes: one TCP pair carrying a byte every
+// other iteration, and every 40th iteration a 30 ms sleep on the loop (a stall and a blocking call).
+// For tests that watch a process over time (iotrace top, attach --interval).
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "workload_common.hpp"
+
+int main() {
+  int fds[2];
+  wl::tcp_pair(fds);
+  wl::set_nonblock(fds[1]);
+  wl::ready();
+  wl::wait_go();
+  int ep = epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fds[1];
+  epoll_ctl(ep, EPOLL_CTL_ADD, fds[1], &ev);
+  ev.data.fd = 0;
+  epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);  // stdin closing ends the loop
+  char buf[64];
+  for (unsigned long i = 0;; ++i) {
+    if (i % 2 == 0 && write(fds[0], "x", 1) != 1) wl::die("write");
+    epoll_event got[4];
+    int n = epoll_wait(ep, got, 4, 1);  // odd iterations wait out the 1 ms timeout
+    for (int k = 0; k < n; ++k) {
+      if (got[k].data.fd == 0) {
+        if (read(0, buf, sizeof(buf)) <= 0) return 0;
+        continue;
+      }
+      while (read(fds[1], buf, sizeof(buf)) > 0) {
+      }
+    }
+    if (i % 40 == 39) usleep(30000);
+  }
+}

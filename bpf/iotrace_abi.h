@@ -23,6 +23,17 @@
 #define IOT_COMM_LEN 16
 #define IOT_MAX_STACK 32
 #define IOT_URING_OPS 64
+#define IOT_SP_WORDS 4  /* words read at the user stack pointer: the caller's return address */
+#define IOT_ET_SLOTS 8  /* edge-triggered fds remembered per loop iteration */
+
+/* Resolver functions, reported as pseudo syscall numbers IOT_NR_FN_BASE + IOT_FN_*. */
+#define IOT_NR_FN_BASE 0x8000
+#define IOT_FN_GETADDRINFO 0
+#define IOT_FN_GETHOSTBYNAME 1
+#define IOT_FN_GETHOSTBYNAME2 2
+#define IOT_FN_GETHOSTBYNAME_R 3
+#define IOT_FN_GETHOSTBYNAME2_R 4
+#define IOT_FN_COUNT 5
 
 /* The kind of file an fd refers to, found in the kernel at the call. */
 #define IOT_FD_NONE 0        /* the syscall takes no fd */
@@ -89,6 +100,7 @@ struct iot_thread {
 	__u64 sys_arg1;
 	__u64 sys_arg2;
 	__u64 sys_arg3;
+	__u64 sys_arg4;
 	__u64 sys_sleep_base; /* sleep_ns at the call's entry */
 	__u64 sys_runq_base;
 	__s32 sys_nr; /* -1: none */
@@ -138,6 +150,20 @@ struct iot_thread {
 	__u64 uring_rings_sqpoll;
 	__u64 uring_rings;
 	__u64 uring_ops[IOT_URING_OPS];
+	/* synchronous DNS: resolver function in flight (uprobes), UDP connects/sends to port 53 */
+	__u64 dns_start_ns;
+	__u64 dns_sleep_base;
+	__u64 dns_runq_base;
+	__u64 dns_sp_words[IOT_SP_WORDS];
+	__s32 dns_fn; /* IOT_FN_*, -1: none */
+	__s32 dns_stack;
+	__u64 dns_udp53;
+	/* edge-triggered fds read since the last wait: were they drained? */
+	__s32 et_fd[IOT_ET_SLOTS];
+	__u16 et_nr[IOT_ET_SLOTS];
+	__u8 et_kind[IOT_ET_SLOTS];
+	__u8 et_pending[IOT_ET_SLOTS]; /* 1: the last read returned data, not EAGAIN/EOF */
+	__u64 et_undrained;            /* waits entered with data left on an ET fd */
 };
 
 #define IOT_THR_EXITED 1u
@@ -147,6 +173,8 @@ struct iot_thread {
 /* Flagged calls on event-loop threads, aggregated by call site. */
 #define IOT_FLAG_SLOW 1  /* latency above cfg_block_ns */
 #define IOT_FLAG_RISK 2  /* a call that can block, fast this time */
+#define IOT_FLAG_ET 3    /* an edge-triggered fd left with unread data when the loop waited */
+#define IOT_FLAG_DNS 4   /* a synchronous resolver call (uprobe) */
 
 struct iot_flag_key {
 	__u32 tid;
@@ -158,12 +186,20 @@ struct iot_flag_key {
 };
 
 struct iot_flag_val {
+	__u64 sp_words[IOT_SP_WORDS]; /* at the first occurrence: probable return addresses */
+	__u64 queued_bytes;           /* IOT_FLAG_ET: unread bytes found, summed */
 	__u64 count;
 	__u64 total_ns;
 	__u64 max_ns;
 	__u64 sleep_ns;
 	__u64 runq_ns;
 	__u64 hist[IOT_HIST_SLOTS];
+};
+
+/* Key of iot_etfds: sockets registered edge-triggered, written by probes/ from fdinfo too. */
+struct iot_etfd_key {
+	__u32 tgid;
+	__s32 fd;
 };
 
 /* Rare events sent through the iot_events ring buffer. Every record starts with this. */

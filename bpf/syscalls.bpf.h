@@ -9,6 +9,7 @@
 #define IOT_EAGAIN 11
 #define IOT_EINTR 4
 #define IOT_EPOLL_CTL_ADD 1
+#define IOT_EPOLL_CTL_DEL 2
 #define IOT_EPOLL_CTL_MOD 3
 #define IOT_EPOLLEXCLUSIVE (1u << 28)
 #define IOT_EPOLLONESHOT (1u << 30)
@@ -20,6 +21,9 @@
 #define IOT_FUTEX_LOCK_PI 6
 #define IOT_FUTEX_WAIT_BITSET 9
 #define IOT_FUTEX_LOCK_PI2 13
+
+#include "edge.bpf.h"
+#include "dns.bpf.h"
 
 /* Which argument (1-based) carries the call's size: nfds, maxevents, to_submit, nr iocbs. */
 const volatile __u8 cfg_size_arg[IOT_MAX_SYSCALLS] = {};
@@ -47,6 +51,8 @@ static __always_inline __u64 sys_arg(struct iot_thread *t, __u32 i)
 
 static __always_inline bool is_wait(struct iot_thread *t, long nr)
 {
+	if (t->dns_start_ns)
+		return false; /* the resolver's own poll() inside getaddrinfo() */
 	if (nr == cfg_nr_io_uring_enter)
 		return (t->sys_arg3 & IOT_IORING_ENTER_GETEVENTS) && t->sys_arg2 > 0;
 	return bit_set(cfg_wait_sys, nr);
@@ -79,7 +85,7 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
+static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct iot_thread *t = current_thread(now);
@@ -91,6 +97,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	t->sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	t->sys_arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	t->sys_arg3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	t->sys_arg4 = PT_REGS_PARM5_CORE_SYSCALL(regs);
 	if (bit_set(cfg_fd_arg0, nr))
 		kind = fd_kind((int)t->sys_arg0, &nonblock);
 	t->sys_fd_kind = kind;
@@ -98,9 +105,12 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	t->sys_nr = nr;
 	t->sys_sleep_base = t->sleep_ns;
 	t->sys_runq_base = t->runq_ns;
-	if (is_wait(t, nr) && t->wait_exit_ns && cfg_stall_ns &&
-	    now - t->wait_exit_ns >= cfg_stall_ns)
-		emit_stall(t, (__u32)bpf_get_current_pid_tgid(), now);
+	if (is_wait(t, nr) && t->wait_exit_ns) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		check_et_drained(ctx, t, tid);
+		if (cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns)
+			emit_stall(t, tid, now);
+	}
 	t->sys_start_ns = bpf_ktime_get_ns(); /* after our own work, so it is not charged */
 	return 0;
 }
@@ -134,9 +144,11 @@ static __always_inline void note_epoll_ctl(struct iot_thread *t)
 		t->ctl_mod++;
 	else {
 		t->ctl_del++;
+		note_et_registration(t, t->sys_arg1, 0);
 		return;
 	}
 	bpf_probe_read_user(&events, sizeof(events), (void *)t->sys_arg3);
+	note_et_registration(t, t->sys_arg1, events);
 	if (events & IOT_EPOLLET)
 		t->reg_edge++;
 	else
@@ -169,54 +181,36 @@ static __always_inline bool is_risky(struct iot_thread *t, long nr)
 				    k == IOT_FD_PIPE || k == IOT_FD_SOCK_OTHER);
 }
 
-static __always_inline void check_loop_call(void *ctx, struct iot_thread *t, __u32 tid, long nr,
-					    __u64 lat)
+static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, struct iot_thread *t,
+					    __u32 tid, long nr, __u64 lat)
 {
-	struct iot_flag_key key = {};
-	struct iot_flag_val *v;
-	__u8 kind = 0;
-	__s32 stack = -1;
+	struct iot_flag_rec r = {.tid = tid, .nr = nr, .fd_kind = t->sys_fd_kind, .stack = -1};
+	__u64 sp_words[IOT_SP_WORDS] = {};
 
 	t->iter_sys_ns += lat;
 	if (cfg_block_ns && lat >= cfg_block_ns)
-		kind = IOT_FLAG_SLOW;
+		r.kind = IOT_FLAG_SLOW;
 	else if (cfg_block_ns && is_risky(t, nr))
-		kind = IOT_FLAG_RISK;
-	if (kind) {
-		stack = bpf_get_stackid(ctx, &iot_stacks, BPF_F_USER_STACK);
-		if (stack < 0)
-			count_loss(IOT_LOSS_STACK);
-		key.tid = tid;
-		key.stack_id = stack;
-		key.nr = nr;
-		key.fd_kind = t->sys_fd_kind;
-		key.kind = kind;
-		v = bpf_map_lookup_elem(&iot_flagged, &key);
-		if (!v) {
-			struct iot_flag_val zero = {};
-			if (bpf_map_update_elem(&iot_flagged, &key, &zero, BPF_NOEXIST) &&
-			    !bpf_map_lookup_elem(&iot_flagged, &key))
-				count_loss(IOT_LOSS_FLAGGED_FULL);
-			v = bpf_map_lookup_elem(&iot_flagged, &key);
-		}
-		if (v) {
-			v->count++;
-			v->total_ns += lat;
-			if (lat > v->max_ns)
-				v->max_ns = lat;
-			v->sleep_ns += t->sleep_ns - t->sys_sleep_base;
-			v->runq_ns += t->runq_ns - t->sys_runq_base;
-			v->hist[log2_slot(lat)]++;
-		}
+		r.kind = IOT_FLAG_RISK;
+	if (r.kind) {
+		user_stack_id(ctx, &r.stack);
+		/* The syscall wrapper in libc keeps no frame pointer, so the stack walk skips its
+		 * caller; the caller's return address is usually among the top words at sp. */
+		bpf_probe_read_user(sp_words, sizeof(sp_words), (void *)PT_REGS_SP_CORE(regs));
+		r.sp_words = sp_words;
+		r.lat_ns = lat;
+		r.sleep_ns = t->sleep_ns - t->sys_sleep_base;
+		r.runq_ns = t->runq_ns - t->sys_runq_base;
+		record_flag(&r);
 	}
 	if (lat > t->iter_max_sys_ns) {
 		t->iter_max_sys_ns = lat;
 		t->iter_max_nr = nr;
-		t->iter_max_stack = stack;
+		t->iter_max_stack = r.stack;
 	}
 }
 
-static __always_inline int on_sys_exit(void *ctx, long ret)
+static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -277,8 +271,16 @@ static __always_inline int on_sys_exit(void *ctx, long ret)
 			t->uring_enter_getevents++;
 		if (t->sys_arg3 & IOT_IORING_ENTER_SQ_WAKEUP)
 			t->uring_enter_sqwakeup++;
-	} else if (nr == cfg_nr_prctl || bit_set(cfg_exec_sys, nr))
+	} else if (nr == cfg_nr_prctl || bit_set(cfg_exec_sys, nr)) {
 		bpf_get_current_comm(t->comm, sizeof(t->comm));
+	} else if (nr == cfg_nr_connect) {
+		note_udp53(t, t->sys_arg1);
+	} else if (nr == cfg_nr_sendto) {
+		note_udp53(t, t->sys_arg4);
+	}
+	if (t->wait_exit_ns && bit_set(cfg_read_sys, nr) &&
+	    (t->sys_fd_kind == IOT_FD_TCP || t->sys_fd_kind == IOT_FD_UNIX || t->sys_fd_kind == IOT_FD_UDP))
+		note_et_read(t, nr, ret);
 
 	if (is_wait(t, nr)) {
 		t->flags |= IOT_THR_LOOP;
@@ -291,7 +293,7 @@ static __always_inline int on_sys_exit(void *ctx, long ret)
 		t->iter_runq_base = t->runq_ns;
 		t->iter_cpu_base = cpu_now(t, now);
 	} else if (t->wait_exit_ns) {
-		check_loop_call(ctx, t, tid, nr, lat);
+		check_loop_call(ctx, regs, t, tid, nr, lat);
 	}
 	return 0;
 }
@@ -299,25 +301,25 @@ static __always_inline int on_sys_exit(void *ctx, long ret)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_enter_btf, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	return on_sys_enter(ctx, regs, id);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(iot_exit_btf, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(ctx, ret);
+	return on_sys_exit(ctx, regs, ret);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(iot_enter_raw, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	return on_sys_enter(ctx, regs, id);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(iot_exit_raw, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(ctx, ret);
+	return on_sys_exit(ctx, regs, ret);
 }
 
 #endif

@@ -40,6 +40,8 @@ static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u6
 	t->sys_nr = -1;
 	t->iter_max_nr = -1;
 	t->iter_max_stack = -1;
+	t->dns_fn = -1;
+	t->dns_stack = -1;
 	t->first_ns = now;
 	t->oncpu_since_ns = now; /* it is running: it made this call */
 	bpf_get_current_comm(t->comm, sizeof(t->comm));

@@ -1,11 +1,15 @@
 #include "probes/proc_reader.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -45,6 +49,29 @@ FdKind link_kind(const std::string& target) {
   if (target.rfind("/dev/", 0) == 0) return FdKind::chardev;
   if (!target.empty() && target[0] == '/') return FdKind::regular;
   return FdKind::other;
+}
+
+// Go executables carry a .go.buildinfo section (Go 1.13+) or at least .gopclntab.
+bool is_go_binary(const std::string& path) {
+  if (elf_version(EV_CURRENT) == EV_NONE) return false;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool go = false;
+  if (Elf* e = elf_begin(fd, ELF_C_READ, nullptr)) {
+    size_t shstrndx = 0;
+    if (elf_getshdrstrndx(e, &shstrndx) == 0) {
+      Elf_Scn* scn = nullptr;
+      while (!go && (scn = elf_nextscn(e, scn)) != nullptr) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh)) break;
+        const char* name = elf_strptr(e, shstrndx, sh.sh_name);
+        go = name && (std::strcmp(name, ".go.buildinfo") == 0 || std::strcmp(name, ".gopclntab") == 0);
+      }
+    }
+    elf_end(e);
+  }
+  close(fd);
+  return go;
 }
 
 std::string basename_of(const std::string& path) {
@@ -136,6 +163,7 @@ bool fill_process(ProcessRecord& p) {
   p.ppid = stat->ppid;
   p.comm = stat->comm;
   p.exe = read_link(fmt::format("/proc/{}/exe", p.pid));
+  p.go_binary = is_go_binary(fmt::format("/proc/{}/exe", p.pid));
   if (auto st = read_status(p.pid)) {
     p.threads_now = st->threads;
     p.vm_rss_bytes = st->vm_rss_bytes;

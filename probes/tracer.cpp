@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -70,6 +72,14 @@ bool is_uring_prog(const bpf_program* p) {
   return std::strncmp(bpf_program__name(p), "iot_ur_", 7) == 0;
 }
 
+bool is_dns_prog(const bpf_program* p) {
+  return std::strncmp(bpf_program__name(p), "iot_dns_", 8) == 0;
+}
+
+// The resolver functions probed in each target's libc, in IOT_FN_* order.
+constexpr const char* k_dns_functions[IOT_FN_COUNT] = {
+    "getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r", "gethostbyname2_r"};
+
 }  // namespace
 
 void set_verbose(bool verbose) { g_verbose = verbose; }
@@ -84,10 +94,19 @@ struct Tracer::Impl {
   std::vector<iot_stall_event> stalls;
   Symbolizer symbolizer;
   int ncpus = 1;
+  std::vector<bpf_link*> dns_links;
+  std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
+  bool dns_failed_noted = false;
 
   ~Impl() {
+    for (auto* l : dns_links) bpf_link__destroy(l);
     if (rb) ring_buffer__free(rb);
   }
+
+  void attach_dns(uint32_t pid);
+  void prefill_et(const ProcessRecord& p);
+  void improve_stack(uint32_t pid, Stack& stack, const std::vector<uint64_t>& addrs,
+                     const uint64_t* sp_words);
 
   static int on_event(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
@@ -110,6 +129,9 @@ struct Tracer::Impl {
     set_bits(ro->cfg_risk_sys, k_risk);
     set_bits(ro->cfg_conn_sys, k_conn);
     set_bits(ro->cfg_exec_sys, k_exec);
+    set_bits(ro->cfg_read_sys, k_read);
+    ro->cfg_nr_connect = nr_of("connect");
+    ro->cfg_nr_sendto = nr_of("sendto");
     for (const auto& sc : all_syscalls())
       if (sc.nr >= 0 && sc.nr < k_max_syscalls) ro->cfg_size_arg[sc.nr] = sc.size_arg;
     ro->cfg_follow_children = opts.follow_children;
@@ -178,7 +200,7 @@ struct Tracer::Impl {
   void attach() {
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel->obj) {
-      if (!bpf_program__autoload(prog)) continue;
+      if (!bpf_program__autoload(prog) || is_dns_prog(prog)) continue;
       bpf_link* link = bpf_program__attach(prog);
       int err = libbpf_get_error(link);
       if (err) {
@@ -214,6 +236,8 @@ struct Tracer::Impl {
     fill_process(p);
     procs[pid] = p;
     symbolizer.refresh(pid);
+    prefill_et(p);
+    attach_dns(pid);
   }
 
   std::vector<uint32_t> map_targets() {
@@ -275,6 +299,8 @@ void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
     r.invol_switches = t->invol_switches;
     r.stalls = t->stalls;
     r.select_max_nfds = t->select_max_fd;
+    r.dns_udp53 = t->dns_udp53;
+    r.et_undrained = t->et_undrained;
     r.epoll.ctl_add = t->ctl_add;
     r.epoll.ctl_mod = t->ctl_mod;
     r.epoll.ctl_del = t->ctl_del;
@@ -349,14 +375,22 @@ void Tracer::Impl::read_flagged(Capture& c) {
     f.tid = key.tid;
     f.nr = key.nr;
     f.fd_kind = static_cast<FdKind>(key.fd_kind < IOT_FD_KINDS ? key.fd_kind : IOT_FD_OTHER);
-    f.kind = key.kind == IOT_FLAG_RISK ? FlagKind::risk : FlagKind::slow;
+    switch (key.kind) {
+      case IOT_FLAG_RISK: f.kind = FlagKind::risk; break;
+      case IOT_FLAG_ET: f.kind = FlagKind::et_undrained; break;
+      case IOT_FLAG_DNS: f.kind = FlagKind::dns; break;
+      default: f.kind = FlagKind::slow; break;
+    }
+    f.queued_bytes = v.queued_bytes;
     f.count = v.count;
     f.total_ns = v.total_ns;
     f.max_ns = v.max_ns;
     f.sleep_ns = v.sleep_ns;
     f.runq_ns = v.runq_ns;
     for (int i = 0; i < IOT_HIST_SLOTS; ++i) f.hist.slots[i] = v.hist[i];
-    f.stack = symbolizer.symbolize(pid_of[key.tid], stack_addrs(key.stack_id));
+    auto addrs = stack_addrs(key.stack_id);
+    f.stack = symbolizer.symbolize(pid_of[key.tid], addrs);
+    improve_stack(pid_of[key.tid], f.stack, addrs, reinterpret_cast<const uint64_t*>(v.sp_words));
     f.stack.lost = key.stack_id < 0;
     c.flagged.push_back(std::move(f));
   }
@@ -389,6 +423,93 @@ void Tracer::Impl::read_losses(Capture& c) {
   c.losses.ringbuf = totals[IOT_LOSS_RINGBUF];
   c.losses.stack = totals[IOT_LOSS_STACK];
   c.losses.flagged_full = totals[IOT_LOSS_FLAGGED_FULL];
+}
+
+// Registrations made before the trace started are only in fdinfo: seed the ET-fd map so the
+// drain check covers them too.
+void Tracer::Impl::prefill_et(const ProcessRecord& p) {
+  constexpr uint32_t k_epollet = 1u << 31;
+  int fd = bpf_map__fd(skel->maps.iot_etfds);
+  __u8 one = 1;
+  for (const auto& inst : p.epoll)
+    for (const auto& e : inst.entries)
+      if (e.events & k_epollet) {
+        iot_etfd_key key{p.pid, e.tfd};
+        bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+      }
+}
+
+// Uprobes on the resolver functions of the libc this process maps. Every process mapping the
+// same file shares the probes (pid -1); the BPF side filters on targets.
+void Tracer::Impl::attach_dns(uint32_t pid) {
+  auto maps = read_file(fmt::format("/proc/{}/maps", pid));
+  if (!maps) return;
+  std::string libc;
+  for (const auto& m : parse_maps(*maps)) {
+    auto slash = m.path.rfind('/');
+    std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+    if (m.exec && base.rfind("libc.so", 0) == 0) libc = m.path;
+  }
+  if (libc.empty() || dns_libcs.count(libc)) return;
+  dns_libcs.insert(libc);
+  // through the target's root, so a containerised target's own libc is the one probed
+  std::string path = fmt::format("/proc/{}/root{}", pid, libc);
+  for (int fn = 0; fn < IOT_FN_COUNT; ++fn) {
+    for (bool ret : {false, true}) {
+      LIBBPF_OPTS(bpf_uprobe_opts, uo);
+      uo.func_name = k_dns_functions[fn];
+      uo.retprobe = ret;
+      uo.bpf_cookie = static_cast<__u64>(fn);
+      bpf_program* prog = ret ? skel->progs.iot_dns_exit : skel->progs.iot_dns_enter;
+      bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), 0, &uo);
+      if (libbpf_get_error(link)) {
+        if (!dns_failed_noted)
+          notes.push_back(fmt::format("uprobe on {} in {} failed ({}): synchronous DNS is "
+                                      "detected from UDP port 53 traffic only",
+                                      k_dns_functions[fn], libc, errno_text(errno)));
+        dns_failed_noted = true;
+        continue;
+      }
+      dns_links.push_back(link);
+    }
+  }
+}
+
+namespace {
+
+// Whether the bytes before addr in the process end with a call instruction: then addr is a
+// return address. e8 rel32 (5 bytes), ff /2 with the usual ModRM forms (2, 3 or 6 bytes).
+bool follows_call(uint32_t pid, uint64_t addr) {
+  unsigned char code[8] = {};
+  int fd = open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = pread(fd, code, sizeof(code), static_cast<off_t>(addr - sizeof(code)));
+  close(fd);
+  if (n != static_cast<ssize_t>(sizeof(code))) return false;
+  auto is_ff2 = [](unsigned char op, unsigned char modrm) {
+    return op == 0xff && ((modrm >> 3) & 7) == 2;
+  };
+  return code[3] == 0xe8 || is_ff2(code[6], code[7]) || is_ff2(code[5], code[6]) ||
+         is_ff2(code[2], code[3]);
+}
+
+}  // namespace
+
+// The kernel's frame-pointer walk starts at the syscall instruction inside libc, whose
+// wrappers keep no frame: the wrapper's caller is skipped. Its return address usually sits
+// in the top words at sp; insert it when it checks out as a return address.
+void Tracer::Impl::improve_stack(uint32_t pid, Stack& stack, const std::vector<uint64_t>& addrs,
+                                 const uint64_t* sp_words) {
+  if (addrs.empty() || stack.frames.empty()) return;
+  for (int i = 0; i < IOT_SP_WORDS; ++i) {
+    uint64_t w = sp_words[i];
+    if (w < 4096 || (addrs.size() > 1 && w == addrs[1])) continue;
+    if (!follows_call(pid, w)) continue;
+    Stack one = symbolizer.symbolize(pid, {addrs[0], w});
+    if (one.frames.size() < 2 || one.frames[1].module == "[unknown]") continue;
+    stack.frames.insert(stack.frames.begin() + 1, one.frames[1]);
+    return;
+  }
 }
 
 Capture Tracer::Impl::collect() {

@@ -62,6 +62,8 @@ struct ThreadRecord {
   uint64_t vol_switches = 0, invol_switches = 0;
   uint64_t stalls = 0;
   uint64_t select_max_nfds = 0;
+  uint64_t dns_udp53 = 0;     // connects/sends of UDP sockets to port 53
+  uint64_t et_undrained = 0;  // waits entered with unread data on an edge-triggered socket
   EpollRegistrations epoll;
   UringCounters uring;
 };
@@ -95,6 +97,7 @@ struct ProcessRecord {
   uint32_t sockets_open = 0;
   std::vector<EpollInstance> epoll;     // interest lists read at the end of the trace
   std::vector<std::string> libraries;   // mapped shared objects (basename), for runtime hints
+  bool go_binary = false;  // the executable carries Go's build info: its poller runs on any thread
 };
 
 struct Frame {
@@ -112,7 +115,10 @@ struct Stack {
 };
 
 // A call made on an event-loop thread that was slow or can block, aggregated by call site.
-enum class FlagKind : uint8_t { slow = 1, risk = 2 };
+// slow: above the block threshold; risk: can block, fast this time; et_undrained: an
+// edge-triggered socket still held data when the loop waited again; dns: a synchronous
+// resolver call (nr is k_nr_fn_base + function).
+enum class FlagKind : uint8_t { slow = 1, risk = 2, et_undrained = 3, dns = 4 };
 
 struct FlaggedCall {
   uint32_t tid = 0;
@@ -120,6 +126,7 @@ struct FlaggedCall {
   FdKind fd_kind = FdKind::none;
   FlagKind kind = FlagKind::slow;
   uint64_t count = 0, total_ns = 0, max_ns = 0, sleep_ns = 0, runq_ns = 0;
+  uint64_t queued_bytes = 0;  // et_undrained: unread bytes found at the waits, summed
   Histogram hist;
   Stack stack;
 };

@@ -92,6 +92,24 @@ Stack stack_from(const json& j) {
   return s;
 }
 
+const char* flag_kind_name(FlagKind k) {
+  switch (k) {
+    case FlagKind::slow: return "slow";
+    case FlagKind::risk: return "risk";
+    case FlagKind::et_undrained: return "et-undrained";
+    case FlagKind::dns: return "dns";
+  }
+  return "slow";
+}
+
+FlagKind flag_kind_from(const std::string& s) {
+  if (s == "risk") return FlagKind::risk;
+  if (s == "et-undrained") return FlagKind::et_undrained;
+  if (s == "dns") return FlagKind::dns;
+  if (s == "slow") return FlagKind::slow;
+  throw std::runtime_error(fmt::format("unknown flagged-call kind '{}'", s));
+}
+
 std::vector<uint64_t> nonzero_ops(const std::array<uint64_t, k_uring_ops>& ops) {
   return {ops.begin(), ops.end()};
 }
@@ -131,7 +149,8 @@ json capture_to_json(const Capture& c) {
                               {"open_fds", p.open_fds},
                               {"sockets_open", p.sockets_open},
                               {"epoll", ep},
-                              {"libraries", utf8(p.libraries)}});
+                              {"libraries", utf8(p.libraries)},
+                              {"go_binary", p.go_binary}});
   }
   j["threads"] = json::array();
   for (const auto& t : c.threads) {
@@ -153,6 +172,8 @@ json capture_to_json(const Capture& c) {
          {"invol_switches", t.invol_switches},
          {"stalls", t.stalls},
          {"select_max_nfds", t.select_max_nfds},
+         {"dns_udp53", t.dns_udp53},
+         {"et_undrained", t.et_undrained},
          {"epoll",
           {{"ctl_add", e.ctl_add}, {"ctl_mod", e.ctl_mod}, {"ctl_del", e.ctl_del},
            {"edge", e.edge}, {"level", e.level}, {"oneshot", e.oneshot},
@@ -186,7 +207,8 @@ json capture_to_json(const Capture& c) {
     j["flagged"].push_back({{"tid", f.tid},
                             {"nr", f.nr},
                             {"fd_kind", fd_kind_name(f.fd_kind)},
-                            {"kind", f.kind == FlagKind::slow ? "slow" : "risk"},
+                            {"kind", flag_kind_name(f.kind)},
+                            {"queued_bytes", f.queued_bytes},
                             {"count", f.count},
                             {"total_ns", f.total_ns},
                             {"max_ns", f.max_ns},
@@ -253,6 +275,7 @@ Result<Capture> capture_from_json(const json& j) try {
       r.epoll.push_back(std::move(inst));
     }
     r.libraries = p.value("libraries", std::vector<std::string>{});
+    r.go_binary = get_or(p, "go_binary", false);
     c.processes.push_back(std::move(r));
   }
   for (const auto& t : j.value("threads", json::array())) {
@@ -272,6 +295,8 @@ Result<Capture> capture_from_json(const json& j) try {
     r.invol_switches = get_or<uint64_t>(t, "invol_switches", 0);
     r.stalls = get_or<uint64_t>(t, "stalls", 0);
     r.select_max_nfds = get_or<uint64_t>(t, "select_max_nfds", 0);
+    r.dns_udp53 = get_or<uint64_t>(t, "dns_udp53", 0);
+    r.et_undrained = get_or<uint64_t>(t, "et_undrained", 0);
     if (auto it = t.find("epoll"); it != t.end()) {
       auto& e = r.epoll;
       e.ctl_add = get_or<uint64_t>(*it, "ctl_add", 0);
@@ -327,7 +352,8 @@ Result<Capture> capture_from_json(const json& j) try {
     r.tid = as<uint32_t>(f.at("tid"));
     r.nr = as<int>(f.at("nr"));
     r.fd_kind = kind_from(f, "fd_kind");
-    r.kind = get_or<std::string>(f, "kind", "slow") == "risk" ? FlagKind::risk : FlagKind::slow;
+    r.kind = flag_kind_from(get_or<std::string>(f, "kind", "slow"));
+    r.queued_bytes = get_or<uint64_t>(f, "queued_bytes", 0);
     r.count = get_or<uint64_t>(f, "count", 0);
     r.total_ns = get_or<uint64_t>(f, "total_ns", 0);
     r.max_ns = get_or<uint64_t>(f, "max_ns", 0);

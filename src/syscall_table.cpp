@@ -193,6 +193,9 @@ std::optional<int> syscall_nr(std::string_view name) {
 }
 
 std::string syscall_name(int nr) {
+  static constexpr const char* fns[] = {"getaddrinfo", "gethostbyname", "gethostbyname2",
+                                        "gethostbyname_r", "gethostbyname2_r"};
+  if (nr >= k_nr_fn_base && nr < k_nr_fn_base + 5) return fns[nr - k_nr_fn_base];
   if (const auto* info = syscall_info(nr)) return std::string(info->name);
   return "syscall_" + std::to_string(nr);
 }

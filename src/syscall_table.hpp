@@ -12,6 +12,8 @@
 namespace iotrace {
 
 inline constexpr int k_max_syscalls = 512;
+// Library calls traced with uprobes are reported as pseudo syscalls from this number on.
+inline constexpr int k_nr_fn_base = 0x8000;
 
 enum SyscallFlag : uint32_t {
   k_fd_arg0 = 1u << 0,  // first argument is an fd whose kind is recorded

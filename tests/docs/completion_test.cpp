@@ -50,6 +50,14 @@ std::set<std::string> long_opts_of(const CommandInfo& c) {
   return s;
 }
 
+// What "iotrace <command> -" should offer: every short and long option.
+std::set<std::string> all_opts_of(const CommandInfo& c) {
+  std::set<std::string> s = long_opts_of(c);
+  s.insert(c.short_opts.begin(), c.short_opts.end());
+  s.insert("-h");
+  return s;
+}
+
 // Where each file lists commands: bash in _iotrace_commands="...", zsh as 'name:description'
 // entries, fish as -a name.
 bool offers_command(const std::string& file, const std::string& text, const std::string& cmd) {
@@ -135,6 +143,8 @@ TEST(BashCompletion, ListsExactlyTheOptionsOfEachCommand) {
     words.push_back("--");
     auto offered = bash_complete(words);
     EXPECT_EQ(offered, long_opts_of(c)) << "bash completion of 'iotrace " << c.path << " --'";
+    words.back() = "-";
+    EXPECT_EQ(bash_complete(words), all_opts_of(c)) << "bash completion of 'iotrace " << c.path << " -'";
     std::set<std::string> subs(c.subcommands.begin(), c.subcommands.end());
     words.back() = "";
     if (!subs.empty()) {
@@ -160,6 +170,8 @@ TEST(FishCompletion, ListsExactlyTheOptionsOfEachCommand) {
   for (const auto& c : cli_commands()) {
     std::string line = "iotrace " + c.path + (c.path.empty() ? "" : " ") + "--";
     EXPECT_EQ(fish_complete(line), long_opts_of(c)) << "fish completion of '" << line << "'";
+    EXPECT_EQ(fish_complete(line.substr(0, line.size() - 1)), all_opts_of(c))
+        << "fish completion of '" << line.substr(0, line.size() - 1) << "'";
     std::set<std::string> subs(c.subcommands.begin(), c.subcommands.end());
     if (!subs.empty()) {
       line.resize(line.size() - 2);

@@ -41,6 +41,7 @@ N_FAST=1000000   # untraced, iotrace, bpftrace (under 1 s even traced: see RT th
 N_PERF=300000
 N_STRACE=40000
 N_LOSS=8000000
+N_PING=200000
 NPROC=$(nproc)
 TCPU=$((NPROC - 1)) # the measured loop is pinned here; tracers' user space is left unpinned
 # The measured loop runs SCHED_FIFO so that other work on a shared machine cannot preempt it
@@ -263,10 +264,10 @@ label() {
 
 # ---- section 2: cost to processes that are not traced --------------------------------------
 section2() {
-  local tools=(none iotrace bpftrace floor perf) rep i k tool idle tag ns
+  local tools=(none iotrace bpftrace floor perf) rep i k tool idle tag ns mode
   echo "## 2. Cost to an untraced process while the tracer watches another (idle) pid"
   echo
-  echo "getppid loop, ${N_FAST} calls, run as \`${PIN[*]}\`, not traced; the tracer watches an idle 'sleep' process"
+  echo "not traced, run as \`${PIN[*]}\`: the getppid loop (${N_FAST} calls) and a pipe ping-pong with a forked child on the same CPU (${N_PING} parent calls, each with a context switch; ns per parent call); the tracer watches an idle 'sleep' process"
   sleep 1000 & idle=$!; STARTED+=("$idle")
   for ((rep = 1; rep <= REPS; rep++)); do
     for ((i = 0; i < ${#tools[@]}; i++)); do
@@ -275,24 +276,31 @@ section2() {
         echo "$WHY" >"$WORK/s2.$tool.fail"; echo "  $tool failed: $WHY" >&2
         [[ -n $RPID ]] && stop "$RPID" 2; continue
       fi
-      "${PIN[@]}" "$LOOP" getppid "$N_FAST" --no-wait >"$WORK/$tag.out" 2>&1
-      [[ -n $RPID ]] && stop "$RPID" 30
-      ns=$(field ns_per_call "$WORK/$tag.out")
-      echo "$ns" >>"$WORK/s2.$tool"
-      printf '  others   %-13s rep %d: %8s ns/call\n' "$tool" "$rep" "$ns" >&2
+      "${PIN[@]}" "$LOOP" getppid "$N_FAST" --no-wait >"$WORK/$tag.getppid.out" 2>&1
+      "${PIN[@]}" "$LOOP" pingpong "$N_PING" --no-wait >"$WORK/$tag.pingpong.out" 2>&1
+      [[ -n $RPID ]] && stop "$RPID" 15
+      for mode in getppid pingpong; do
+        ns=$(field ns_per_call "$WORK/$tag.$mode.out")
+        echo "$ns" >>"$WORK/s2.$mode.$tool"
+        printf '  others   %-8s %-13s rep %d: %8s ns/call\n' "$mode" "$tool" "$rep" "$ns" >&2
+      done
     done
   done
   kill "$idle" 2>/dev/null; wait "$idle" 2>/dev/null
-  local base; base=$(median <"$WORK/s2.none")
-  echo
-  echo "| tracer (watching another pid) | ns/call (median) | runs | added ns/call | ratio vs no tracer |"
-  echo "|---|---:|---|---:|---:|"
-  for tool in "${tools[@]}"; do
-    local f="$WORK/s2.$tool" med
-    if [[ ! -s $f ]]; then echo "| $(label "$tool") | failed | $(head -c 200 "$f.fail" 2>/dev/null) | | |"; continue; fi
-    med=$(median <"$f")
-    awk -v t="$(label "$tool")" -v m="$med" -v b="$base" -v r="$(paste -sd' ' "$f")" \
-      'BEGIN {printf "| %s | %.1f | %s | %+.1f | %.2fx |\n", t, m, r, m - b, m / b}'
+  for mode in getppid pingpong; do
+    local base; base=$(median <"$WORK/s2.$mode.none")
+    echo
+    echo "### $mode loop, not traced"
+    echo
+    echo "| tracer (watching another pid) | ns/call (median) | runs | added ns/call | ratio vs no tracer |"
+    echo "|---|---:|---|---:|---:|"
+    for tool in "${tools[@]}"; do
+      local f="$WORK/s2.$mode.$tool" med
+      if [[ ! -s $f ]]; then echo "| $(label "$tool") | failed | $(head -c 200 "$WORK/s2.$tool.fail" 2>/dev/null) | | |"; continue; fi
+      med=$(median <"$f")
+      awk -v t="$(label "$tool")" -v m="$med" -v b="$base" -v r="$(paste -sd' ' "$f")" \
+        'BEGIN {printf "| %s | %.1f | %s | %+.1f | %.2fx |\n", t, m, r, m - b, m / b}'
+    done
   done
   echo
 }

@@ -6,6 +6,9 @@
 // MODE getppid: CALLS x syscall(SYS_getppid).
 // MODE read:    1-byte read()s on a UNIX socketpair; the same thread refills the socket with one
 //               4096-byte write() per 4096 reads, so 99.98% of the calls are 1-byte reads.
+// MODE pingpong: CALLS/2 round trips of one byte with a forked child over two pipes. On one CPU
+//               every read blocks, so each syscall comes with a context switch: this prices the
+//               scheduler hooks (sched_switch, sched_wakeup) as well as the syscall hooks.
 //
 // Protocol (line based, so a driver can attach a tracer before the loop starts):
 //   stdout: "ready pid=PID tid=TID"
@@ -18,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,6 +84,35 @@ void loop_read(uint64_t calls, Counts& c) {
   close(sv[1]);
 }
 
+// Each round trip is 4 syscalls: parent write + read, child read + write (only the parent's two
+// are counted in calls; ns_per_call is per syscall of the pair, i.e. elapsed / (2 * trips)).
+void loop_pingpong(uint64_t calls, Counts& c) {
+  int ab[2], ba[2];
+  if (pipe(ab) != 0 || pipe(ba) != 0) die("pipe");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  char byte = 0;
+  if (child == 0) {
+    close(ab[1]);
+    close(ba[0]);
+    while (read(ab[0], &byte, 1) == 1) {
+      if (write(ba[1], &byte, 1) != 1) _exit(1);
+    }
+    _exit(0);
+  }
+  close(ab[0]);
+  close(ba[1]);
+  for (uint64_t i = 0; i < calls / 2; ++i) {
+    if (write(ab[1], &byte, 1) != 1) die("write");
+    if (read(ba[0], &byte, 1) != 1) die("read");
+    ++c.writes;
+    ++c.reads;
+  }
+  close(ab[1]);  // the child reads EOF and exits
+  waitpid(child, nullptr, 0);
+  close(ba[0]);
+}
+
 bool wait_for_go() {
   char line[64];
   while (std::fgets(line, sizeof line, stdin)) {
@@ -92,13 +125,13 @@ bool wait_for_go() {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: syscall_loop getppid|read CALLS [--no-wait]\n");
+    std::fprintf(stderr, "usage: syscall_loop getppid|read|pingpong CALLS [--no-wait]\n");
     return 64;
   }
   std::string mode = argv[1];
   uint64_t calls = std::strtoull(argv[2], nullptr, 10);
   bool no_wait = argc > 3 && std::strcmp(argv[3], "--no-wait") == 0;
-  if ((mode != "getppid" && mode != "read") || calls == 0) {
+  if ((mode != "getppid" && mode != "read" && mode != "pingpong") || calls == 0) {
     std::fprintf(stderr, "syscall_loop: error: invalid mode '%s' or call count '%s'\n", argv[1],
                  argv[2]);
     return 64;
@@ -113,7 +146,8 @@ int main(int argc, char** argv) {
   uint64_t c0 = thread_cpu_ns();
   uint64_t t0 = now_ns();
   if (mode == "getppid") loop_getppid(calls, c);
-  else loop_read(calls, c);
+  else if (mode == "read") loop_read(calls, c);
+  else loop_pingpong(calls, c);
   uint64_t elapsed = now_ns() - t0;
   uint64_t cpu = thread_cpu_ns() - c0;
   getrusage(RUSAGE_THREAD, &ru1);

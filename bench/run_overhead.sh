@@ -2,7 +2,8 @@
 # iotrace overhead benchmark: what iotrace, bpftrace, perf trace and strace cost, side by side in
 # one run, each configuration repeated and reported as a median. See bench/README.md.
 #
-#   bench/run_overhead.sh [IOTRACE] [--bindir DIR] [--reps N] [--sections 1234] [--smoke]
+#   bench/run_overhead.sh [IOTRACE] [--bindir DIR] [--reps N] [--sections 1234] [--keep]
+#                         [--no-rt] [--smoke]
 #
 # Sections: 1 per-syscall cost on the traced process, 2 cost to other (untraced) processes,
 # 3 iotrace's own attach time, memory and CPU, 4 loss check at > 1M syscalls/s.
@@ -25,7 +26,7 @@ while (($#)); do
     --smoke) SMOKE=1; shift ;;
     --keep) KEEP=1; shift ;;
     --no-rt) RT=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "run_overhead: error: unknown option '$1'" >&2; exit 64 ;;
     *) IOTRACE=$1; shift ;;
   esac

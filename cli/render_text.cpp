@@ -9,6 +9,77 @@
 namespace iotrace::cli {
 namespace {
 
+constexpr size_t k_width = 80;
+
+// Columns taken by escaped text: escape_text leaves printable ASCII and valid UTF-8 only.
+size_t columns(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++n;
+  return n;
+}
+
+// Bytes of the first `cols` characters of s.
+size_t bytes_of_columns(std::string_view s, size_t cols) {
+  size_t i = 0;
+  for (size_t seen = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80 && seen++ == cols) break;
+  }
+  return i;
+}
+
+// Text in lines of at most 80 columns, broken at spaces: the first line starts with `first`,
+// the others with `rest`. A word longer than a line is split.
+std::string wrap(std::string_view text, std::string_view first, std::string_view rest) {
+  std::string out, line(first);
+  size_t cols = columns(first);
+  bool empty = true;
+  auto flush = [&] {
+    out += line + "\n";
+    line = std::string(rest);
+    cols = columns(rest);
+    empty = true;
+  };
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    size_t end = std::min(text.find(' ', i), text.size());
+    std::string_view word = text.substr(i, end - i);
+    i = end;
+    size_t wc = columns(word);
+    if (!empty && cols + 1 + wc > k_width) flush();
+    if (!empty) {
+      line += ' ';
+      ++cols;
+    }
+    while (cols + wc > k_width && cols < k_width) {
+      size_t take = k_width - cols;
+      size_t b = bytes_of_columns(word, take);
+      line.append(word.substr(0, b));
+      flush();
+      word.remove_prefix(b);
+      wc -= take;
+    }
+    line.append(word);
+    cols += wc;
+    empty = false;
+  }
+  return out + line + "\n";
+}
+
+// The escaped name cut to at most max_cols columns, never inside an escape or a character.
+std::string short_name(const std::string& raw, size_t max_cols) {
+  std::string full = escape_text(raw);
+  if (columns(full) <= max_cols) return full;
+  for (size_t k = raw.size(); k > 0; --k) {
+    std::string p = escape_text(std::string_view(raw).substr(0, k));
+    if (columns(p) <= max_cols && full.compare(0, p.size(), p) == 0) return p;
+  }
+  return {};
+}
+
 std::string rate(uint64_t calls, uint64_t ns) {
   if (ns == 0) return "-";
   return format_count(static_cast<double>(calls) * 1e9 / static_cast<double>(ns));
@@ -35,7 +106,7 @@ void render_stack(std::string& o, const Stack& s, size_t max_frames) {
     return;
   }
   size_t n = std::min(s.frames.size(), max_frames);
-  for (size_t i = 0; i < n; ++i) o += fmt::format("        {}\n", frame_text(s.frames[i]));
+  for (size_t i = 0; i < n; ++i) o += wrap(frame_text(s.frames[i]), "        ", "          ");
   if (s.frames.size() > n) o += fmt::format("        ... {} more frames\n", s.frames.size() - n);
   if (s.truncated)
     o += "        (stack cut short: the code was probably built without frame pointers)\n";
@@ -48,18 +119,20 @@ void render_model(std::string& o, const ProcessReport& p) {
   o += fmt::format("  I/O model: {}", model);
   if (!m.trigger.empty()) o += fmt::format(", {}-triggered", m.trigger);
   o += fmt::format("  [confidence {:.0f}%]\n", m.confidence * 100);
-  o += fmt::format("    {}.\n", m.sentence);
+  o += wrap(m.sentence + ".", "    ", "    ");
   if (!m.interest_kinds.empty())
-    o += fmt::format("    epoll interest sets hold: {}.\n", fmt::join(m.interest_kinds, ", "));
+    o += wrap(fmt::format("epoll interest sets hold: {}.", fmt::join(m.interest_kinds, ", ")),
+              "    ", "    ");
   if (!m.runtime.empty())
-    o += fmt::format("    runtime: {} ({}).\n", m.runtime, escape_text(m.runtime_evidence));
+    o += wrap(fmt::format("runtime: {} ({}).", m.runtime, escape_text(m.runtime_evidence)), "    ",
+              "    ");
 }
 
 void render_categories(std::string& o, const ProcessReport& p) {
-  o += fmt::format("\n  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", "CATEGORY", "CALLS",
+  o += fmt::format("\n  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", "CATEGORY", "CALLS",
                    "RATE/s", "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
   auto line = [&](std::string_view name, const CallStats& s) {
-    o += fmt::format("  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", name,
+    o += fmt::format("  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", name,
                      format_count(static_cast<double>(s.calls)), rate(s.calls, p.process.traced_ns),
                      format_count(static_cast<double>(s.errors)),
                      format_count(static_cast<double>(s.eagain)), dur_or_dash(s.p50_ns(), s.calls),
@@ -72,12 +145,12 @@ void render_categories(std::string& o, const ProcessReport& p) {
 
 void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& opts) {
   if (p.syscalls.empty()) return;
-  o += fmt::format("\n  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", "SYSCALL(FD KIND)", "CALLS",
+  o += fmt::format("\n  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", "SYSCALL(FD KIND)", "CALLS",
                    "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
   size_t n = std::min(p.syscalls.size(), opts.max_syscalls);
   for (size_t i = 0; i < n; ++i) {
     const auto& s = p.syscalls[i];
-    o += fmt::format("  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>9}\n", call_label(s.nr, s.fd_kind),
+    o += fmt::format("  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", call_label(s.nr, s.fd_kind),
                      format_count(static_cast<double>(s.stats.calls)),
                      format_count(static_cast<double>(s.stats.errors)),
                      format_count(static_cast<double>(s.stats.eagain)),
@@ -90,18 +163,21 @@ void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& 
 }
 
 void render_threads(std::string& o, const ProcessReport& p, const TextOptions& opts) {
-  o += fmt::format("\n  {:<8}{:<16}{:<11}{:>8}{:>9}{:>9}{:>9}  {}\n", "TID", "NAME", "ROLE", "CALLS",
+  o += fmt::format("\n  {:<8}{:<16}{:<11}{:>7}{:>8}{:>8}{:>8} {}\n", "TID", "NAME", "ROLE", "CALLS",
                    "SYSCALL", "ASLEEP", "ON-CPU", "TOP");
   size_t n = std::min(p.threads.size(), opts.max_threads);
   for (size_t i = 0; i < n; ++i) {
     const auto& t = p.threads[i];
     std::string top = t.syscalls.empty() ? "-" : syscall_name(t.syscalls[0].nr);
-    std::string name = escape_text(t.thread.comm);
-    if (name.size() > 15) name = name.substr(0, 15);
-    o += fmt::format("  {:<8}{:<16}{:<11}{:>8}{:>9}{:>9}{:>9}  {}{}\n", t.thread.tid, name,
-                     t.model.role, format_count(static_cast<double>(t.total.calls)),
-                     format_duration(t.total.total_ns), format_duration(t.thread.sleep_ns),
-                     format_duration(t.thread.oncpu_ns), top, t.thread.exited ? " (exited)" : "");
+    if (t.thread.exited) top += " (exited)";
+    std::string row = fmt::format("  {:<8}{:<16}{:<11}{:>7}{:>8}{:>8}{:>8}", t.thread.tid,
+                                  short_name(t.thread.comm, 15), t.model.role,
+                                  format_count(static_cast<double>(t.total.calls)),
+                                  format_duration(t.total.total_ns), format_duration(t.thread.sleep_ns),
+                                  format_duration(t.thread.oncpu_ns));
+    // TOP gets what is left of 80 columns; when that is too little it goes on a line of its own
+    if (columns(row) + 1 + columns(top) <= k_width) o += row + " " + top + "\n";
+    else o += row + "\n" + std::string(10, ' ') + top + "\n";
   }
   if (p.threads.size() > n) {
     uint64_t calls = 0;
@@ -112,8 +188,9 @@ void render_threads(std::string& o, const ProcessReport& p, const TextOptions& o
   for (size_t i = 0; i < n; ++i) {
     const auto& t = p.threads[i];
     if (t.model.role == "idle" || t.model.sentence.empty()) continue;
-    o += fmt::format("    {} {}: {}: {}\n", t.thread.tid, escape_text(t.thread.comm), t.model.model,
-                     t.model.sentence);
+    o += wrap(fmt::format("{} {}: {}: {}", t.thread.tid, escape_text(t.thread.comm), t.model.model,
+                          t.model.sentence),
+              "    ", "      ");
   }
 }
 
@@ -157,8 +234,8 @@ void render_findings(std::string& o, const ProcessReport& p, const TextOptions& 
   size_t n = std::min(p.findings.size(), opts.max_findings);
   for (size_t i = 0; i < n; ++i) {
     const auto& f = p.findings[i];
-    o += fmt::format("  [{}] {}: {}\n", severity_name(f.severity), f.id, f.title);
-    o += fmt::format("      {}\n", escape_text(f.evidence));
+    o += wrap(fmt::format("[{}] {}: {}", severity_name(f.severity), f.id, f.title), "  ", "      ");
+    o += wrap(escape_text(f.evidence), "      ", "      ");
     if (f.count && f.total_ns)
       o += fmt::format("      count {}  total {}  p50 {}  p99 {}  max {}\n", f.count,
                        format_duration(f.total_ns), format_duration(f.p50_ns),
@@ -167,7 +244,7 @@ void render_findings(std::string& o, const ProcessReport& p, const TextOptions& 
       o += "      stack:\n";
       render_stack(o, f.stack, opts.max_frames);
     }
-    o += fmt::format("      fix: {}\n", f.advice);
+    o += wrap("fix: " + f.advice, "      ", "      ");
   }
   if (p.findings.size() > n) o += fmt::format("  ... {} more findings (see --json)\n", p.findings.size() - n);
 }
@@ -179,11 +256,13 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   o += fmt::format("iotrace {}: traced {} on Linux {}\n", r.iotrace_version,
                    format_duration(r.duration_ns), r.kernel);
   for (const auto& p : r.processes) {
-    o += fmt::format("\nprocess {} ({}){}: traced {}, {} thread{} seen{}\n", p.process.pid,
-                     escape_text(p.process.comm), p.process.followed ? " [child]" : "",
-                     format_duration(p.process.traced_ns), p.threads_seen,
-                     p.threads_seen == 1 ? "" : "s", p.process.exited ? ", exited during the trace" : "");
-    if (!p.process.exe.empty()) o += fmt::format("  exe: {}\n", escape_text(p.process.exe));
+    o += "\n" + wrap(fmt::format("process {} ({}){}: traced {}, {} thread{} seen{}", p.process.pid,
+                                 escape_text(p.process.comm), p.process.followed ? " [child]" : "",
+                                 format_duration(p.process.traced_ns), p.threads_seen,
+                                 p.threads_seen == 1 ? "" : "s",
+                                 p.process.exited ? ", exited during the trace" : ""),
+                     "", "  ");
+    if (!p.process.exe.empty()) o += wrap(escape_text(p.process.exe), "  exe: ", "       ");
     render_model(o, p);
     if (p.total.calls == 0) {
       o += "  no syscalls were seen from this process while it was traced.\n";
@@ -194,16 +273,18 @@ std::string render_text(const Report& r, const TextOptions& opts) {
     render_threads(o, p, opts);
     render_metrics(o, p);
     render_findings(o, p, opts);
-    if (!p.recommendation.empty()) o += fmt::format("\n  recommendation: {}\n", p.recommendation);
+    if (!p.recommendation.empty()) o += "\n" + wrap("recommendation: " + p.recommendation, "  ", "    ");
   }
   const auto& l = r.losses;
   if (l.total())
-    o += fmt::format("\nlosses: {} (stats map full {}, threads map full {}, ring buffer {}, "
-                     "stacks {}, flagged map full {}): counts are lower bounds\n",
-                     l.total(), l.stats_full, l.threads_full, l.ringbuf, l.stack, l.flagged_full);
+    o += "\n" + wrap(fmt::format("losses: {} (stats map full {}, threads map full {}, ring buffer {}, "
+                                 "stacks {}, flagged map full {}): counts are lower bounds",
+                                 l.total(), l.stats_full, l.threads_full, l.ringbuf, l.stack,
+                                 l.flagged_full),
+                     "", "  ");
   else
     o += "\nlosses: none\n";
-  for (const auto& n : r.notes) o += fmt::format("note: {}\n", n);
+  for (const auto& n : r.notes) o += wrap("note: " + escape_text(n), "", "  ");
   return o;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace iotrace {
 namespace {
 
@@ -20,6 +22,17 @@ size_t utf8_len(std::string_view s, size_t i) {
   if (n == 4 && c == 0xf0 && c1 < 0x90) return 0;     // overlong
   if (n == 4 && (c > 0xf4 || (c == 0xf4 && c1 >= 0x90))) return 0;  // above U+10FFFF
   return n;
+}
+
+uint32_t code_point3(std::string_view s, size_t i) {
+  return (static_cast<uint32_t>(s[i] & 0x0f) << 12) | (static_cast<uint32_t>(s[i + 1] & 0x3f) << 6) |
+         static_cast<uint32_t>(s[i + 2] & 0x3f);
+}
+
+// Bidirectional formatting characters: they reorder how a terminal shows what follows them.
+bool is_bidi_control(uint32_t cp) {
+  return cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+         (cp >= 0x2066 && cp <= 0x2069);
 }
 
 }  // namespace
@@ -45,6 +58,8 @@ std::string escape_text(std::string_view s) {
       // C1 controls (U+0080..U+009F) act as escape introducers on some terminals
       if (n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)
         out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[i + 1]));
+      else if (uint32_t cp = n == 3 ? code_point3(s, i) : 0; is_bidi_control(cp))
+        out += fmt::format("\\u{:04x}", cp);  // would reorder the rest of the line
       else out.append(s.substr(i, n));
       i += n;
     }

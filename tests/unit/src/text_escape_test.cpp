@@ -35,6 +35,14 @@ TEST(EscapeText, C1ControlsAreEscaped) {
   EXPECT_EQ(escape_text("\xc2\xa0"), "\xc2\xa0");  // no-break space is printable
 }
 
+TEST(EscapeText, BidiControlsAreEscaped) {
+  // U+202E RIGHT-TO-LEFT OVERRIDE and friends reorder the rest of the line on screen.
+  EXPECT_EQ(escape_text("\xe2\x80\xae" "evil" "\xe2\x80\xac"), "\\u202eevil\\u202c");
+  EXPECT_EQ(escape_text("\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9"),
+            "\\u200e\\u200f\\u2066\\u2069");
+  EXPECT_EQ(escape_text("\xe2\x80\x94"), "\xe2\x80\x94");  // an em dash is printable
+}
+
 TEST(EscapeText, InvalidUtf8BytesAreShownAsHex) {
   EXPECT_EQ(escape_text("\xff\xfe"), "\\xff\\xfe");
   EXPECT_EQ(escape_text("ab\xe2\x82"), "ab\\xe2\\x82");        // truncated sequence

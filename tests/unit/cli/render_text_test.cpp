@@ -1,0 +1,238 @@
+// The text renderer: whole reports compared as strings, and the 80-column rule on fixtures.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "capture_builder.hpp"
+#include "cli/render.hpp"
+#include "src/capture_json.hpp"
+
+namespace iotrace::cli {
+namespace {
+
+using test::CaptureBuilder;
+using test::k_ms;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Display columns: one per character (escaped output holds printable ASCII and UTF-8 only).
+size_t columns(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++n;
+  return n;
+}
+
+void expect_fits_80_columns(const std::string& text) {
+  for (const auto& line : lines_of(text)) EXPECT_LE(columns(line), 80u) << line;
+}
+
+Report fixture_report(const std::string& scenario) {
+  std::ifstream in(std::string(IOTRACE_FIXTURES_DIR) + "/" + scenario + ".capture.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = capture_from_text(ss.str());
+  if (!c) throw std::runtime_error(scenario + ": " + c.error());
+  return build_report(c.value());
+}
+
+TEST(RenderText, EpollServer) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 64);
+  EXPECT_EQ(render_text(b.report()),
+            "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
+            "\n"
+            "process 100 (srv): traced 10.00s, 1 thread seen\n"
+            "  I/O model: epoll  [confidence 100%]\n"
+            "    1 event-loop thread waiting in epoll.\n"
+            "\n"
+            "  CATEGORY             CALLS RATE/s  ERRS EAGAIN    P50    P99    MAX     BYTES\n"
+            "  multiplexing waits     100     10     0      0 98.3us  100us  100us         -\n"
+            "  socket I/O            6400    640     0      0  768ns 1.00us 1.00us    3.1MiB\n"
+            "  total                 6500    650     0      0  772ns 88.5us  100us    3.1MiB\n"
+            "\n"
+            "  SYSCALL(FD KIND)            CALLS  ERRS EAGAIN    P50    P99    MAX     BYTES\n"
+            "  read(tcp)                    6400     0      0  768ns 1.00us 1.00us    3.1MiB\n"
+            "  epoll_wait(epoll)             100     0      0 98.3us  100us  100us         -\n"
+            "\n"
+            "  TID     NAME            ROLE         CALLS SYSCALL  ASLEEP  ON-CPU TOP\n"
+            "  101     loop            event-loop    6500  16.4ms     0ns     0ns read\n"
+            "    101 loop: epoll: waits in epoll (100 epoll waits, 64.0 events per wait)\n"
+            "\n"
+            "  ratios: operations=6400 io_syscalls=6500\n"
+            "    syscalls_per_op=1.02 events_per_wait=64 empty_wait_share=0 eagain_share=0\n"
+            "    epoll_ctl_per_event=0 bytes_per_read=512 switches_per_op=0\n"
+            "\n"
+            "  findings: none\n"
+            "\n"
+            "  recommendation: epoll fits this workload (0 sockets open): no change needed\n"
+            "\n"
+            "losses: none\n");
+}
+
+TEST(RenderText, NoProcesses) {
+  CaptureBuilder b;
+  EXPECT_EQ(render_text(b.report()),
+            "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
+            "\n"
+            "losses: none\n");
+}
+
+TEST(RenderText, ProcessThatExitedWithoutCalls) {
+  CaptureBuilder b;
+  auto& p = b.process(7, "gone");
+  p.exited = true;
+  p.followed = true;
+  p.traced_ns = 250 * k_ms;
+  EXPECT_EQ(render_text(b.report()),
+            "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
+            "\n"
+            "process 7 (gone) [child]: traced 250ms, 0 threads seen, exited during the trace\n"
+            "  I/O model: idle  [confidence 100%]\n"
+            "    0 syscalls in 250ms: too little activity to classify.\n"
+            "  no syscalls were seen from this process while it was traced.\n"
+            "\n"
+            "losses: none\n");
+}
+
+TEST(RenderText, LossesAndNotesAreWrapped) {
+  CaptureBuilder b;
+  b.capture().losses = {12, 0, 1204, 7, 3};
+  b.capture().notes = {"BTF tracepoints (tp_btf) unavailable: using raw tracepoints",
+                       "uprobe on getaddrinfo in /opt/app/lib/\x1b[2Jlibc.so.6 failed (ENOENT): "
+                       "synchronous DNS is not detected"};
+  EXPECT_EQ(render_text(b.report()),
+            "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
+            "\n"
+            "losses: 1226 (stats map full 12, threads map full 0, ring buffer 1204, stacks 7,\n"
+            "  flagged map full 3): counts are lower bounds\n"
+            "note: BTF tracepoints (tp_btf) unavailable: using raw tracepoints\n"
+            "note: uprobe on getaddrinfo in /opt/app/lib/\\x1b[2Jlibc.so.6 failed (ENOENT):\n"
+            "  synchronous DNS is not detected\n");
+}
+
+std::string thread_row(const std::string& comm) {
+  CaptureBuilder b;
+  b.process(1, "p");
+  b.thread(1, 2, comm);
+  b.row(2, "getpid", 1);
+  for (const auto& line : lines_of(render_text(b.report())))
+    if (line.rfind("  2       ", 0) == 0) return line;
+  return "(no thread row)";
+}
+
+TEST(RenderText, ThreadNamesAreCutAtFifteenColumnsOnBoundaries) {
+  EXPECT_EQ(thread_row("worker"),
+            "  2       worker          idle             1  1.00us     0ns     0ns getpid");
+  // Never inside an escape: \x1b\x1b\x1b\x1b is 16 columns, three fit.
+  EXPECT_EQ(thread_row("\x1b\x1b\x1b\x1b"),
+            "  2       \\x1b\\x1b\\x1b    idle             1  1.00us     0ns     0ns getpid");
+  // Never inside a character: 14 letters and a euro sign fit, the second one does not.
+  EXPECT_EQ(thread_row("abcdefghijklmn\xe2\x82\xac\xe2\x82\xac"),
+            "  2       abcdefghijklmn\xe2\x82\xac idle             1  1.00us     0ns     0ns getpid");
+  EXPECT_EQ(thread_row("ab\xff"),
+            "  2       ab\\xff          idle             1  1.00us     0ns     0ns getpid");
+}
+
+TEST(RenderText, LongTargetStringsAreWrappedNotCut) {
+  CaptureBuilder b;
+  auto& p = b.process(100, "srv");
+  p.exe = "/opt/" + std::string(150, 'a') + "/srv";
+  test::epoll_loop(b, 100, 101, 100, 4);
+  auto& f = b.flagged(101, "fsync", FdKind::regular, FlagKind::slow);
+  f.count = 1;
+  f.total_ns = f.max_ns = f.sleep_ns = 30 * k_ms;
+  f.stack.frames = {{0x401000, "srv", 0x1000,
+                     "std::vector<std::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
+                     "std::allocator<std::basic_string<char> > >::_M_realloc_insert(iterator, value_type&&)",
+                     0x40}};
+  std::string text = render_text(b.report());
+  expect_fits_80_columns(text);
+  auto lines = lines_of(text);
+  ASSERT_GT(lines.size(), 5u);
+  EXPECT_EQ(lines[3], "  exe: /opt/" + std::string(68, 'a'));
+  EXPECT_EQ(lines[4], "       " + std::string(73, 'a'));
+  EXPECT_EQ(lines[5], "       " + std::string(9, 'a') + "/srv");
+  EXPECT_NE(text.find("        std::vector<std::basic_string<char, std::char_traits<char>,\n"
+                      "          std::allocator<char> >, std::allocator<std::basic_string<char> >\n"
+                      "          >::_M_realloc_insert(iterator, value_type&&)+0x40 (srv)\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderText, TopCallThatDoesNotFitGoesOnItsOwnLine) {
+  CaptureBuilder b;
+  b.process(1, "p");
+  b.thread(1, 2, "running");
+  b.row(2, "epoll_pwait", 3, FdKind::epoll);
+  b.thread(1, 3, "ended").exited = true;
+  b.row(3, "clock_nanosleep", 2);
+  auto lines = lines_of(render_text(b.report()));
+  auto at = std::find(lines.begin(), lines.end(),
+                      "  TID     NAME            ROLE         CALLS SYSCALL  ASLEEP  ON-CPU TOP");
+  ASSERT_NE(at, lines.end());
+  ASSERT_GE(lines.end() - at, 4);
+  EXPECT_EQ(at[1], "  2       running         idle             3  3.00us     0ns     0ns epoll_pwait");
+  EXPECT_EQ(at[2], "  3       ended           idle             2  2.00us     0ns     0ns");
+  EXPECT_EQ(at[3], "          clock_nanosleep (exited)");
+}
+
+TEST(RenderText, ElidesPastTheLimits) {
+  CaptureBuilder b;
+  b.process(1, "p");
+  for (uint32_t tid = 2; tid <= 5; ++tid) {
+    b.thread(1, tid, "t");
+    b.row(tid, "getpid", 10 - tid);
+    b.row(tid, "getppid", 1);
+  }
+  TextOptions opts;
+  opts.max_threads = 2;
+  opts.max_syscalls = 1;
+  auto lines = lines_of(render_text(b.report(), opts));
+  auto has = [&](const std::string& l) {
+    return std::find(lines.begin(), lines.end(), l) != lines.end();
+  };
+  EXPECT_TRUE(has("  ... 1 more"));
+  EXPECT_TRUE(has("  ... 2 more threads, 13 calls"));  // threads 4 and 5: 6 + 1 and 5 + 1
+}
+
+TEST(RenderText, FixturesFitEightyColumns) {
+  for (const char* scenario : {"epoll_fsync", "blocking_tpc", "exited_target", "losses", "empty",
+                               "hostile_names"}) {
+    SCOPED_TRACE(scenario);
+    expect_fits_80_columns(render_text(fixture_report(scenario)));
+  }
+}
+
+TEST(RenderText, HostileNamesNeverReachTheTerminalRaw) {
+  std::string text = render_text(fixture_report("hostile_names"));
+  for (unsigned char c : text) {
+    EXPECT_TRUE(c == '\n' || (c >= 0x20 && c != 0x7f)) << static_cast<int>(c);
+  }
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos);      // C1 CSI
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos);  // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_NE(text.find("process 4600 (evil\\n[high] x): traced 1.00s, 3 threads seen\n"),
+            std::string::npos);
+}
+
+TEST(RenderJson, InvalidUtf8NamesStillSerialize) {
+  CaptureBuilder b;
+  b.process(1, "bad\xff");
+  b.thread(1, 2, "\xed\xa0\x80");
+  b.row(2, "getpid", 1);
+  nlohmann::json j = nlohmann::json::parse(render_json(b.report()));
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["processes"][0]["comm"], "bad\xef\xbf\xbd");
+  EXPECT_EQ(j["processes"][0]["threads"][0]["comm"], "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+}  // namespace
+}  // namespace iotrace::cli

@@ -56,6 +56,7 @@ if ((SMOKE)); then REPS=1; SECTIONS=1; N_FAST=200000; fi
 skip() { echo "run_overhead: skipped: $*" >&2; exit 77; }
 note() { echo "# $*" >&2; }
 ((EUID == 0)) || skip "needs root (BPF, ptrace of other users' processes, tracefs)"
+command -v jq >/dev/null || { ((SMOKE)) && skip "needs jq (Debian package jq)"; echo "run_overhead: warning: jq not found: iotrace's counts will be missing" >&2; }
 [[ -x $IOTRACE ]] || { echo "run_overhead: error: no iotrace binary at '$IOTRACE'" >&2; exit 2; }
 [[ -x $LOOP && -x $THREADS && -x $FLOOR ]] || { echo "run_overhead: error: no bench programs in '$BINDIR'" >&2; exit 2; }
 

@@ -18,6 +18,12 @@ namespace {
 
 constexpr uint64_t k_status_every_ns = 500'000'000;
 
+// "0.6s", "59.9s", then format_duration's "2m05s": steady width while it ticks.
+std::string elapsed_text(uint64_t ns) {
+  if (ns < 60'000'000'000ull) return fmt::format("{:.1f}s", static_cast<double>(ns) / 1e9);
+  return format_duration(ns);
+}
+
 class Progress {
  public:
   Progress(uint64_t interval_ns, bool to_stderr) : interval_ns_(interval_ns), to_stderr_(to_stderr) {}
@@ -35,9 +41,9 @@ class Progress {
     if (status_.enabled() && now >= next_status_ns_) {
       next_status_ns_ = now + k_status_every_ns;
       auto lc = t.live_counts();
-      status_.show(fmt::format("iotrace: probes attached; {} threads seen, {} stalls, {} elapsed "
-                               "(Ctrl-C: stop and report)",
-                               lc.threads, lc.stalls, format_duration(now - now % 100'000'000)));
+      status_.show(fmt::format("iotrace: probes attached; {} threads seen, {} stalls, {} elapsed; "
+                               "Ctrl-C reports",
+                               lc.threads, lc.stalls, elapsed_text(now)));
     }
   }
 

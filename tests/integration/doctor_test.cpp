@@ -1,0 +1,81 @@
+// iotrace doctor on this machine (root, BTF, tp_btf and raw tracepoints, uprobes, ring
+// buffer; fentry refused; no kprobes) and with a feature forced off.
+#include <map>
+
+#include "harness.hpp"
+
+using namespace itest;
+
+namespace {
+
+bool has(const std::string& out, const std::string& s) { return out.find(s) != std::string::npos; }
+
+class DoctorTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (bpf_available()) {
+      EXPECT_TRUE(leftover_programs().empty()) << "doctor left test programs loaded";
+    }
+  }
+};
+
+}  // namespace
+
+TEST_F(DoctorTest, AttachWillWorkHere) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"doctor"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "ok       privileges           root")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       BTF ")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       tp_btf sys_enter     loads, attaches, fires")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       raw_tp sys_enter     loads, attaches, fires")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       sched_switch         tp_btf loads, attaches, fires")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       uprobes              uprobe with cookie and uretprobe")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       ring buffer ")) << r.out;
+  // this kernel refuses fentry; iotrace does not use it (the meaning is checked in JSON)
+  EXPECT_TRUE(has(r.out, "-        fentry               load refused: EPERM")) << r.out;
+  EXPECT_TRUE(has(r.out, "-        kprobes              absent")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       syscall accounting              BTF tracepoints (tp_btf)")) << r.out;
+  EXPECT_TRUE(has(r.out, "iotrace attach will work on this machine.\n")) << r.out;
+  EXPECT_FALSE(has(r.out, "fatal")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << "libbpf's log only with -v: " << r.err;
+}
+
+TEST_F(DoctorTest, JsonNamesEveryCheck) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"doctor", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  EXPECT_EQ(r.report.at("attach_works"), true);
+  std::map<std::string, std::string> state;
+  for (const auto& c : r.report.at("checks")) state[c.at("id")] = c.at("state");
+  for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "uprobes",
+                         "ringbuf"})
+    EXPECT_EQ(state[id], "ok") << id;
+  for (const char* id : {"fentry", "kprobes", "tracefs", "io_uring_disabled", "perf_event_paranoid",
+                         "lockdown", "memlock"})
+    EXPECT_EQ(state[id], "info") << id;
+  for (const auto& c : r.report.at("checks"))
+    if (c.at("id") == "fentry") {
+      EXPECT_EQ(c.at("result").get<std::string>().rfind("load refused: EPERM", 0), 0u) << c.dump();
+      EXPECT_EQ(c.at("meaning"), "not used; iotrace does not need it");
+    }
+}
+
+TEST_F(DoctorTest, ForcedOffTpBtfShowsTheRawTracepointFallback) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"--no-feature", "tp_btf", "doctor"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "fallback tp_btf sys_enter     disabled with --no-feature tp_btf")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       raw_tp sys_enter ")) << r.out;
+  EXPECT_TRUE(has(r.out, "fallback syscall accounting              raw tracepoints (raw_tp)")) << r.out;
+  EXPECT_TRUE(has(r.out, "sched_switch via raw_tp")) << r.out;
+  EXPECT_TRUE(has(r.out, "iotrace attach will work on this machine.\n")) << r.out;
+}
+
+TEST_F(DoctorTest, ForcedOffIoUringFallsBack) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"--no-feature", "io_uring", "doctor"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "fallback io_uring tracepoints disabled with --no-feature io_uring")) << r.out;
+}

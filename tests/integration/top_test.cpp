@@ -1,0 +1,124 @@
+// iotrace top in batch mode against a running event loop, and attach --interval: the
+// workload's row appears with its model, its stalls and a loop finding.
+#include <signal.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "harness.hpp"
+
+using namespace itest;
+
+namespace {
+
+class TopTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (loop_.pid > 0) {
+      close(loop_.in);  // the loop ends when stdin closes
+      if (wait_exit(loop_.pid, 5000) < 0) kill(loop_.pid, SIGKILL);
+    }
+    if (bpf_available()) {
+      EXPECT_TRUE(leftover_programs().empty()) << "iotrace left programs loaded";
+    }
+  }
+
+  int start_loop() {
+    loop_ = spawn({workload_bin("wl_top_loop")});
+    std::string ready = read_line(loop_.out);
+    EXPECT_EQ(ready.rfind("ready ", 0), 0u) << ready;
+    if (write(loop_.in, "go\n", 3) != 3) ADD_FAILURE() << "cannot start the workload";
+    return std::stoi(ready.substr(6));
+  }
+
+  Child loop_;
+};
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// The rows of a table whose first column is pid.
+std::vector<std::vector<std::string>> rows_of(const std::string& out, int pid) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    auto w = words(line);
+    if (!w.empty() && w[0] == std::to_string(pid)) rows.push_back(w);
+  }
+  return rows;
+}
+
+void expect_loop_row(const std::vector<std::string>& w) {
+  // PID COMMAND MODEL LOOPS SYSC/s SYS/OP STALLS FINDING
+  ASSERT_EQ(w.size(), 8u);
+  EXPECT_EQ(w[1], "wl_top_l~");
+  EXPECT_EQ(w[2], "epoll");
+  EXPECT_EQ(w[3], "1");
+  EXPECT_NE(w[6], "-") << "a 30 ms sleep every 40 iterations stalls the loop";
+  EXPECT_TRUE(w[7] == "loop-stall" || w[7] == "blocking-call-on-loop") << w[7];
+}
+
+}  // namespace
+
+TEST_F(TopTest, BatchModeShowsTheLoopHostWide) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"top", "-b", "-n", "2", "-i", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("    PID COMMAND   MODEL      LOOPS SYSC/s SYS/OP    STALLS FINDING\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "no colour when stdout is not a terminal";
+  auto rows = rows_of(r.out, pid);
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  for (const auto& w : rows) expect_loop_row(w);
+}
+
+TEST_F(TopTest, PidFilterShowsOnlyThatProcess) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"top", "--once", "-p", std::to_string(pid), "-i", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = rows_of(r.out, pid);
+  ASSERT_EQ(rows.size(), 1u) << r.out;
+  expect_loop_row(rows[0]);
+  EXPECT_NE(r.out.find("1 processes made calls"), std::string::npos) << r.out;
+}
+
+TEST_F(TopTest, RejectsAnUnknownSortColumn) {
+  TraceResult r = run_iotrace({"top", "-b", "--sort", "size"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("iotrace: error: --sort: unknown column 'size'"), std::string::npos) << r.err;
+}
+
+TEST_F(TopTest, AttachIntervalPrintsCompactReportsThenTheFullOne) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"attach", std::to_string(pid), "-d", "2300ms", "-i", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto first = r.out.find("--- interval 1 (");
+  auto second = r.out.find("--- interval 2 (");
+  auto full = r.out.find("I/O model: epoll");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  ASSERT_NE(second, std::string::npos) << r.out;
+  ASSERT_NE(full, std::string::npos) << r.out;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, full);
+  auto rows = rows_of(r.out.substr(0, full), pid);
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  for (const auto& w : rows) expect_loop_row(w);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no status line when stderr is not a terminal";
+}
+
+TEST_F(TopTest, AttachIntervalWithJsonKeepsStdoutOneDocument) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"attach", std::to_string(pid), "-d", "1500ms", "-i", "1s", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  EXPECT_NE(r.err.find("--- interval 1 ("), std::string::npos) << r.err;
+}

@@ -40,7 +40,7 @@ TEST(ProcessTable, CutsTheFindingOnlyWhenAsked) {
   TableOptions opts;
   auto r = row(1, "a", 1, 0, "thread-per-connection-scale");
   EXPECT_EQ(render_process_rows({r}, opts),
-            "      1 a         epoll          1      1   2.50         - thread-per-connecti~\n");
+            "      1 a         epoll          1      1   2.50         - thread-per-connectio~\n");
   opts.cut_last = false;
   EXPECT_EQ(render_process_rows({r}, opts),
             "      1 a         epoll          1      1   2.50         - thread-per-connection-scale\n");

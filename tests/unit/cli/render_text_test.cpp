@@ -47,7 +47,11 @@ TEST(RenderText, EpollServer) {
   CaptureBuilder b;
   b.process(100, "srv");
   test::epoll_loop(b, 100, 101, 100, 64);
-  EXPECT_EQ(render_text(b.report()),
+  Report rep = b.report();
+  // The renderer's test: the classifier's sentences are fixed here, not taken from it.
+  rep.processes[0].model.sentence = "1 event-loop thread waiting in epoll";
+  rep.processes[0].threads[0].model.sentence = "waits in epoll (100 epoll waits, 64.0 events per wait)";
+  EXPECT_EQ(render_text(rep),
             "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
             "\n"
             "process 100 (srv): traced 10.00s, 1 thread seen\n"
@@ -172,7 +176,7 @@ TEST(RenderText, TopCallThatDoesNotFitGoesOnItsOwnLine) {
   CaptureBuilder b;
   b.process(1, "p");
   b.thread(1, 2, "running");
-  b.row(2, "epoll_pwait", 3, FdKind::epoll);
+  b.row(2, "sched_yield", 3);
   b.thread(1, 3, "ended").exited = true;
   b.row(3, "clock_nanosleep", 2);
   auto lines = lines_of(render_text(b.report()));
@@ -180,7 +184,7 @@ TEST(RenderText, TopCallThatDoesNotFitGoesOnItsOwnLine) {
                       "  TID     NAME            ROLE         CALLS SYSCALL  ASLEEP  ON-CPU TOP");
   ASSERT_NE(at, lines.end());
   ASSERT_GE(lines.end() - at, 4);
-  EXPECT_EQ(at[1], "  2       running         idle             3  3.00us     0ns     0ns epoll_pwait");
+  EXPECT_EQ(at[1], "  2       running         idle             3  3.00us     0ns     0ns sched_yield");
   EXPECT_EQ(at[2], "  3       ended           idle             2  2.00us     0ns     0ns");
   EXPECT_EQ(at[3], "          clock_nanosleep (exited)");
 }

@@ -54,6 +54,12 @@ int terminal_columns(int fd, int fallback) {
   return fallback;
 }
 
+int terminal_rows(int fd, int fallback) {
+  winsize ws{};
+  if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  return fallback;
+}
+
 RawTerminal::RawTerminal() {
   if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved) != 0) return;
   static bool registered = false;

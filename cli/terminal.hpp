@@ -11,6 +11,7 @@ bool colour_on(int fd);
 // SGR wrap: paint("ok", "32") -> "\x1b[32mok\x1b[0m" when on, "ok" otherwise.
 std::string paint(std::string_view text, const char* sgr, bool on);
 int terminal_columns(int fd, int fallback = 80);
+int terminal_rows(int fd, int fallback = 24);
 
 // Puts stdin in non-canonical, no-echo mode and hides the cursor; the destructor, an atexit
 // handler and fatal signals all restore the terminal. One instance at a time.

@@ -97,25 +97,27 @@ class TopView {
     for (const auto& r : rows_) shown += r.syscalls || r.stalls ? 1 : 0;
     std::string o;
     if (interactive_) o += "\x1b[H\x1b[2J";
-    o += fmt::format("iotrace top - {} - every {} - {} processes made calls ({} live) - sort: {}{}\n",
-                     stamp_, format_duration(interval_ns_), shown, traced_, sort_->name,
-                     paused_ ? " - PAUSED" : "");
+    std::string title = fmt::format("iotrace top {} every {}: {} processes made calls; sort {}{}",
+                                    stamp_, format_duration(interval_ns_), shown, sort_->name,
+                                    paused_ ? " PAUSED" : "");
+    if (interactive_ && title.size() > opts.width) title.resize(opts.width);
+    o += title + "\n";
     if (losses_)
       o += fmt::format("{} events lost in this interval: counts are lower bounds\n", losses_);
     if (interactive_)
-      o += "keys: s syscalls, p pid, t stalls, o sys/op, m model, c command; space pause; q quit\n";
+      o += "sort: s syscalls p pid t stalls o sys/op m model c command; space pause; q quit\n";
     o += "\n" + render_process_header(opts);
     std::string body = render_process_rows(rows_, opts);
-    if (interactive_) body = first_lines(body, static_cast<size_t>(std::max(1, rows() - 5)));
+    // the lines above, and one spare line, so the screen never scrolls
+    int above = static_cast<int>(std::count(o.begin(), o.end(), '\n'));
+    if (interactive_) body = first_lines(body, static_cast<size_t>(std::max(1, rows() - above - 1)));
     o += body;
     if (!interactive_) o += "\n";
     return o;
   }
 
  private:
-  static int rows() {
-    return 24;  // conservative: the row count is not worth an ioctl per refresh
-  }
+  static int rows() { return terminal_rows(1); }
   static std::string first_lines(const std::string& s, size_t n) {
     size_t pos = 0;
     for (size_t i = 0; i < n && pos != std::string::npos; ++i) {

@@ -210,5 +210,19 @@ TEST(CaptureJson, OutOfRangeHistogramSlotsAreIgnored) {
   EXPECT_EQ(c.value().syscalls[0].hist.slots[3], 2u);
 }
 
+TEST(CaptureJson, NamesThatAreNotUtf8StillSave) {
+  // A comm is 16 bytes the target chose: saving the capture must not throw on it.
+  CaptureBuilder b;
+  b.process(1, "bad\xff\xfename");
+  b.thread(1, 1, "\xed\xa0\x80" "t");
+  json j = capture_to_json(b.capture());
+  std::string text;
+  ASSERT_NO_THROW(text = j.dump(1));
+  auto back = capture_from_text(text);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back.value().processes[0].comm, "bad\xef\xbf\xbd\xef\xbf\xbdname");
+  EXPECT_EQ(back.value().threads[0].comm, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdt");
+}
+
 }  // namespace
 }  // namespace iotrace

@@ -93,6 +93,32 @@ stop() {
   kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
+# Other BPF tracing programs loaded on the machine (other users' tracers or test suites) make
+# every syscall dearer; runs that saw any are marked "*" and left out of medians when a clean
+# run of the same configuration exists. Checked between runs, while none of ours is loaded.
+# The kernel frees a program a little after its last user exits, so a tracer we just stopped
+# can still be listed: look again a few times before calling a program foreign.
+foreign() {
+  command -v bpftool >/dev/null || return 0
+  local i names
+  for ((i = 0; i < 4; i++)); do
+    names=$(bpftool -j prog show 2>/dev/null | jq -r '[.[] | select(.type == "tracing" or .type == "raw_tracepoint"
+      or .type == "tracepoint" or .type == "kprobe" or .type == "perf_event") | .name // "?"] | unique | join(",")' 2>/dev/null)
+    [[ -z $names ]] && return 0
+    sleep 0.25
+  done
+  echo "$names"
+}
+# mark TAG BEFORE AFTER: prints "*" (and logs the names) when either check found programs.
+mark() {
+  [[ -z $2$3 ]] && return
+  echo "$1: ${2:-$3}" >>"$WORK/foreign.log"
+  echo "*"
+}
+# cmedian FILE: median of the unmarked values, or of all when every run is marked.
+cmedian() {
+  if grep -qv '\*' "$1"; then grep -v '\*' "$1" | median; else tr -d '*' <"$1" | median; fi
+}
 median() { sort -g | awk '{v[NR]=$1} END {if (!NR) {print "NA"; exit} print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 field() { sed -nE "s/.*[[:space:]]$1=([^[:space:]]+).*/\1/p" "$2" | tail -1; }
 
@@ -193,8 +219,9 @@ seen() {
 calls_for() { case $1 in strace) echo "$N_STRACE" ;; perf) echo "$N_PERF" ;; *) echo "$N_FAST" ;; esac; }
 
 run_traced() { # MODE TOOL REP -> appends to $WORK/s1.$MODE.$TOOL
-  local mode=$1 tool=$2 rep=$3 tag="s1-$1-$2-$3" n ns expect got
+  local mode=$1 tool=$2 rep=$3 tag="s1-$1-$2-$3" n ns expect got f1 f2 m
   n=$(calls_for "$tool")
+  f1=$(foreign)
   start_loop "$tag" "$mode" "$n" || return
   if ! start_tracer "$tool" "$TPID" "$tag"; then
     echo "$WHY" >"$WORK/s1.$mode.$tool.fail"
@@ -209,10 +236,11 @@ run_traced() { # MODE TOOL REP -> appends to $WORK/s1.$MODE.$TOOL
   ns=$(field ns_per_call "$WORK/$tag.out")
   if [[ $mode == getppid ]]; then expect=$(field getppid "$WORK/$tag.out"); got=$(seen "$tool" "$tag" getppid)
   else expect=$(field reads "$WORK/$tag.out"); got=$(seen "$tool" "$tag" read); fi
-  echo "$ns" >>"$WORK/s1.$mode.$tool"
-  field cpu_ns_per_call "$WORK/$tag.out" >>"$WORK/s1.$mode.$tool.cpu"
+  f2=$(foreign); m=$(mark "$tag" "$f1" "$f2")
+  echo "$ns$m" >>"$WORK/s1.$mode.$tool"
+  echo "$(field cpu_ns_per_call "$WORK/$tag.out")$m" >>"$WORK/s1.$mode.$tool.cpu"
   echo "$got/$expect" >>"$WORK/s1.$mode.$tool.seen"
-  printf '  %-8s %-13s rep %d: %8s ns/call, CPU %8s ns/call, preempted %s times (tool counted %s of %s)\n' "$mode" "$tool" "$rep" "$ns" \
+  printf '  %-8s %-13s rep %d: %8s ns/call, CPU %8s ns/call, preempted %s times (tool counted %s of %s)\n' "$mode" "$tool" "$rep" "$ns$m" \
     "$(field cpu_ns_per_call "$WORK/$tag.out")" "$(field invol_cs "$WORK/$tag.out")" "$got" "$expect" >&2
 }
 
@@ -232,7 +260,7 @@ section1() {
   done
   for mode in getppid read; do
     local base
-    base=$(median <"$WORK/s1.$mode.none")
+    base=$(cmedian "$WORK/s1.$mode.none")
     echo
     echo "### $mode loop ($([[ $mode == getppid ]] && echo 'syscall(SYS_getppid)' || echo '1-byte read() on a UNIX socketpair'))"
     echo
@@ -244,9 +272,9 @@ section1() {
         echo "| $(label "$tool") | failed | $(cat "$f.fail" 2>/dev/null | head -c 200) | | | | |"
         continue
       fi
-      med=$(median <"$f"); runs=$(paste -sd' ' "$f")
+      med=$(cmedian "$f"); runs=$(paste -sd' ' "$f")
       awk -v t="$(label "$tool")" -v m="$med" -v b="$base" -v r="$runs" -v s="$(paste -sd' ' "$f.seen")" \
-        -v c="$(median <"$f.cpu")" 'BEGIN {printf "| %s | %.1f | %s | %+.1f | %.2fx | %.1f | %s |\n", t, m, r, m - b, m / b, c, s}'
+        -v c="$(cmedian "$f.cpu")" 'BEGIN {printf "| %s | %.1f | %s | %+.1f | %.2fx | %.1f | %s |\n", t, m, r, m - b, m / b, c, s}'
     done
   done
   echo
@@ -266,7 +294,7 @@ label() {
 
 # ---- section 2: cost to processes that are not traced --------------------------------------
 section2() {
-  local tools=(none iotrace bpftrace floor perf) rep i k tool idle tag ns mode
+  local tools=(none iotrace bpftrace floor perf) rep i k tool idle tag ns mode f1 f2 m
   echo "## 2. Cost to an untraced process while the tracer watches another (idle) pid"
   echo
   echo "not traced, run as \`${PIN[*]}\`: the getppid loop (${N_FAST} calls) and a pipe ping-pong with a forked child on the same CPU (${N_PING} parent calls, each with a context switch; ns per parent call); the tracer watches an idle 'sleep' process"
@@ -274,6 +302,7 @@ section2() {
   for ((rep = 1; rep <= REPS; rep++)); do
     for ((i = 0; i < ${#tools[@]}; i++)); do
       k=$(( (i + rep - 1) % ${#tools[@]} )); tool=${tools[k]}; tag="s2-$tool-$rep"
+      f1=$(foreign)
       if ! start_tracer "$tool" "$idle" "$tag"; then
         echo "$WHY" >"$WORK/s2.$tool.fail"; echo "  $tool failed: $WHY" >&2
         [[ -n $RPID ]] && stop "$RPID" 2; continue
@@ -281,16 +310,17 @@ section2() {
       "${PIN[@]}" "$LOOP" getppid "$N_FAST" --no-wait >"$WORK/$tag.getppid.out" 2>&1
       "${PIN[@]}" "$LOOP" pingpong "$N_PING" --no-wait >"$WORK/$tag.pingpong.out" 2>&1
       [[ -n $RPID ]] && stop "$RPID" 15
+      f2=$(foreign); m=$(mark "$tag" "$f1" "$f2")
       for mode in getppid pingpong; do
         ns=$(field ns_per_call "$WORK/$tag.$mode.out")
-        echo "$ns" >>"$WORK/s2.$mode.$tool"
+        echo "$ns$m" >>"$WORK/s2.$mode.$tool"
         printf '  others   %-8s %-13s rep %d: %8s ns/call\n' "$mode" "$tool" "$rep" "$ns" >&2
       done
     done
   done
   kill "$idle" 2>/dev/null; wait "$idle" 2>/dev/null
   for mode in getppid pingpong; do
-    local base; base=$(median <"$WORK/s2.$mode.none")
+    local base; base=$(cmedian "$WORK/s2.$mode.none")
     echo
     echo "### $mode loop, not traced"
     echo
@@ -299,7 +329,7 @@ section2() {
     for tool in "${tools[@]}"; do
       local f="$WORK/s2.$mode.$tool" med
       if [[ ! -s $f ]]; then echo "| $(label "$tool") | failed | $(head -c 200 "$WORK/s2.$tool.fail" 2>/dev/null) | | |"; continue; fi
-      med=$(median <"$f")
+      med=$(cmedian "$f")
       awk -v t="$(label "$tool")" -v m="$med" -v b="$base" -v r="$(paste -sd' ' "$f")" \
         'BEGIN {printf "| %s | %.1f | %s | %+.1f | %.2fx |\n", t, m, r, m - b, m / b}'
     done
@@ -386,6 +416,10 @@ T_START=$(now_us)
 [[ $SECTIONS == *3* ]] && section3
 [[ $SECTIONS == *4* ]] && section4
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg); wall time $(( ($(now_us) - T_START) / 1000000 )) s"
+if [[ -s $WORK/foreign.log ]]; then
+  echo "- runs marked * had other BPF tracing programs loaded (left out of medians when a clean run of the same configuration exists):"
+  sort -u -t: -k2 "$WORK/foreign.log" | sed 's/^/  - /' | head -20
+fi
 ((KEEP)) && echo "- raw files kept in $WORK"
 if ((SMOKE)); then
   # The smoke run passes when both configurations produced a number and iotrace counted every call.

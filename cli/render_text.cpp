@@ -41,18 +41,18 @@ std::string wrap(std::string_view text, std::string_view first, std::string_view
     empty = true;
   };
   for (size_t i = 0; i < text.size();) {
-    if (text[i] == ' ') {
-      ++i;
-      continue;
-    }
+    size_t gap = i;  // spaces before the word: kept inside a line, dropped at a break
+    while (i < text.size() && text[i] == ' ') ++i;
+    gap = i - gap;
+    if (i == text.size()) break;
     size_t end = std::min(text.find(' ', i), text.size());
     std::string_view word = text.substr(i, end - i);
     i = end;
     size_t wc = columns(word);
-    if (!empty && cols + 1 + wc > k_width) flush();
+    if (!empty && cols + gap + wc > k_width) flush();
     if (!empty) {
-      line += ' ';
-      ++cols;
+      line.append(gap, ' ');
+      cols += gap;
     }
     while (cols + wc > k_width && cols < k_width) {
       size_t take = k_width - cols;

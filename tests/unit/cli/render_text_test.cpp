@@ -189,6 +189,14 @@ TEST(RenderText, TopCallThatDoesNotFitGoesOnItsOwnLine) {
   EXPECT_EQ(at[3], "          clock_nanosleep (exited)");
 }
 
+TEST(RenderText, SpacesInsideTargetStringsAreKept) {
+  CaptureBuilder b;
+  b.process(1, "two  spaces").exe = "/opt/my   app/srv";
+  EXPECT_EQ(lines_of(render_text(b.report()))[2],
+            "process 1 (two  spaces): traced 10.00s, 0 threads seen");
+  EXPECT_EQ(lines_of(render_text(b.report()))[3], "  exe: /opt/my   app/srv");
+}
+
 TEST(RenderText, ElidesPastTheLimits) {
   CaptureBuilder b;
   b.process(1, "p");

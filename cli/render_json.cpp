@@ -147,6 +147,14 @@ json report_to_json(const Report& r) {
                    {"follow_children", r.settings.follow_children}};
   j["processes"] = json::array();
   for (const auto& p : r.processes) j["processes"].push_back(process_json(p));
+  j["service"] = nullptr;
+  if (r.service)
+    j["service"] = {{"root_pid", r.service->root_pid},
+                    {"model", r.service->model},
+                    {"parts", r.service->parts},
+                    {"sentence", r.service->sentence},
+                    {"confidence", r.service->confidence},
+                    {"evidence", evidence_json(r.service->evidence)}};
   j["losses"] = {{"total", r.losses.total()},
                  {"stats_map_full", r.losses.stats_full},
                  {"threads_map_full", r.losses.threads_full},

@@ -1,6 +1,7 @@
 // Which I/O model each process and thread uses, judged only from the calls it made.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,20 @@ struct ProcessModel {
 };
 
 ProcessModel classify_process(const Capture& c, const ProcessReport& pr);
+
+// A traced process tree judged as one service (attach --follow-children): a pre-forking
+// server's master and workers, or a supervisor and its children.
+struct ServiceModel {
+  uint32_t root_pid = 0;
+  std::string model = "unknown";
+  std::vector<std::string> parts;
+  std::string sentence;
+  double confidence = 0;
+  std::vector<Evidence> evidence;
+};
+
+// Empty unless the report holds the traced process and at least one of its descendants.
+std::optional<ServiceModel> classify_service(const std::vector<ProcessReport>& processes);
 
 // Runtime hint from the executable path and mapped libraries.
 std::string detect_runtime(const ProcessRecord& p, std::string* evidence);

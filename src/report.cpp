@@ -94,6 +94,7 @@ Report build_report(const Capture& c) {
     pr.findings = find_issues(c, pr);
     pr.recommendation = recommend(pr);
   }
+  if (c.settings.follow_children) rep.service = classify_service(rep.processes);
   return rep;
 }
 

@@ -2,6 +2,7 @@
 // build_report() from a capture alone, with no clock, environment or file access.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ struct Report {
   uint64_t duration_ns = 0;
   CaptureSettings settings;
   std::vector<ProcessReport> processes;
+  std::optional<ServiceModel> service;  // the process tree as one service (--follow-children)
   Losses losses;
   std::vector<std::string> notes;
 };

@@ -1,5 +1,6 @@
 #include "src/thread_profile.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -37,6 +38,7 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
       p.poll_nfds += r.arg_sum;
       p.poll_ready += r.ret_sum;
       p.poll_max_nfds = std::max(p.poll_max_nfds, r.arg_max);
+      if (r.arg_max <= 1) p.poll_single_calls += r.calls;
       p.io_syscalls += r.calls;
     } else if (n == "io_uring_enter") {
       p.uring_enters += r.calls;

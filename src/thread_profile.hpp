@@ -13,6 +13,9 @@ struct ThreadProfile {
   uint64_t epoll_waits = 0, epoll_events = 0, epoll_maxevents = 0, epoll_zero = 0;
   uint64_t select_calls = 0, select_nfds = 0, select_ready = 0;
   uint64_t poll_calls = 0, poll_nfds = 0, poll_ready = 0, poll_max_nfds = 0;
+  // poll calls that watched at most one fd: a timeout around one blocking-style call (Java's
+  // socket timeouts, Python's socketserver), not multiplexing
+  uint64_t poll_single_calls = 0;
   uint64_t uring_enters = 0, uring_to_submit = 0, uring_consumed = 0;
   uint64_t aio_submits = 0, aio_iocbs = 0, aio_submitted = 0, aio_submit_ns = 0;
   uint64_t aio_getevents = 0, aio_events = 0;

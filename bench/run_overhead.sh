@@ -51,7 +51,8 @@ TCPU=$((NPROC - 1)) # the measured loop is pinned here; tracers' user space is l
 # which is why the loop's CPU time is reported next to its wall time.
 PIN=(taskset -c "$TCPU")
 ((RT)) && PIN=(chrt -f 10 taskset -c "$TCPU")
-if ((SMOKE)); then REPS=1; SECTIONS=1; N_FAST=200000; fi
+MODES=(getppid read)
+if ((SMOKE)); then REPS=1; SECTIONS=1; N_FAST=100000; MODES=(getppid); fi
 
 skip() { echo "run_overhead: skipped: $*" >&2; exit 77; }
 note() { echo "# $*" >&2; }
@@ -250,7 +251,7 @@ section1() {
   echo "## 1. Per-syscall cost on the traced process"
   echo
   echo "calls per run: ${N_FAST} (untraced, iotrace, bpftrace), ${N_PERF} (perf trace), ${N_STRACE} (strace); loop run as \`${PIN[*]}\`; $REPS reps, tool order rotated each rep"
-  for mode in getppid read; do
+  for mode in "${MODES[@]}"; do
     for ((rep = 1; rep <= REPS; rep++)); do
       for ((i = 0; i < ${#tools[@]}; i++)); do
         k=$(( (i + rep - 1) % ${#tools[@]} ))
@@ -258,7 +259,7 @@ section1() {
       done
     done
   done
-  for mode in getppid read; do
+  for mode in "${MODES[@]}"; do
     local base
     base=$(cmedian "$WORK/s1.$mode.none")
     echo

@@ -306,6 +306,8 @@ std::string detect_runtime(const ProcessRecord& p, std::string* evidence) {
     return std::string();
   };
   std::string exe = p.exe.substr(p.exe.rfind('/') + 1);
+  // Debian's redis-server is a link to redis-check-rdb: /proc/PID/exe names the target
+  if (p.comm == "redis-server" || p.comm == "nginx") exe = p.comm;
   auto found = [&](const char* rt, const std::string& why) {
     if (evidence) *evidence = why;
     return std::string(rt);
@@ -362,7 +364,8 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
       }
     } else if (tm.role == "io-worker" && tm.model == "blocking") {
       // pool workers do file or other blocking work; threads parked on sockets serve connections
-      if (socket_blocking_waits(p) > p.file_reads + p.file_writes + p.fsyncs) ++conn_threads;
+      const uint64_t sock = socket_blocking_waits(p);
+      if (sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) ++conn_threads;
       else ++workers;
     } else if (tm.role == "sqpoll") {
       ++sqpoll;
@@ -449,6 +452,14 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   }
   if (loop_parts.count("epoll")) {
     if (!m.trigger.empty()) m.sentence += fmt::format(", {}-triggered", m.trigger);
+    if (m.trigger == "mixed") {
+      double e = 0, l = 0;
+      for (const auto& x : m.evidence) {
+        if (x.name == "epoll_ctl_edge" || x.name == "fdinfo_edge") e += x.value;
+        if (x.name == "epoll_ctl_level" || x.name == "fdinfo_level") l += x.value;
+      }
+      m.sentence += fmt::format(" ({:.0f} edge and {:.0f} level registrations)", e, l);
+    }
     if (m.oneshot) m.sentence += ", EPOLLONESHOT";
     if (m.exclusive) m.sentence += ", EPOLLEXCLUSIVE";
   }

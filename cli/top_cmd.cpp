@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
@@ -51,17 +52,39 @@ std::string clock_now() {
   return buf;
 }
 
-// Keeps only processes that made calls (or stalled) in the interval: the others need no
-// classification, and host-wide they are most of them.
-Capture active_only(Capture d) {
-  std::vector<ProcessRecord> keep;
-  for (auto& p : d.processes) {
-    bool active = std::any_of(d.threads.begin(), d.threads.end(),
-                              [&](const ThreadRecord& t) { return t.pid == p.pid; });
-    if (active) keep.push_back(std::move(p));
+// One capture per process that made calls (or stalled) in the interval. The others need no
+// classification, and host-wide they are most of them; and the analysis indexes a capture's
+// rows for each process it reports, so small captures keep a refresh linear in the rows.
+std::vector<Capture> split_active(Capture d) {
+  std::map<uint32_t, size_t> slot_of_pid;
+  std::map<uint32_t, size_t> slot_of_tid;
+  std::vector<Capture> out;
+  for (auto& t : d.threads) {
+    auto [it, added] = slot_of_pid.emplace(t.pid, out.size());
+    if (added) {
+      Capture c;
+      c.capture_version = d.capture_version;
+      c.iotrace_version = d.iotrace_version;
+      c.kernel = d.kernel;
+      c.duration_ns = d.duration_ns;
+      c.settings = d.settings;
+      out.push_back(std::move(c));
+    }
+    slot_of_tid[t.tid] = it->second;
+    out[it->second].threads.push_back(std::move(t));
   }
-  d.processes = std::move(keep);
-  return d;
+  for (auto& p : d.processes)
+    if (auto it = slot_of_pid.find(p.pid); it != slot_of_pid.end())
+      out[it->second].processes.push_back(std::move(p));
+  auto route = [&](auto& items, auto member) {
+    for (auto& x : items)
+      if (auto it = slot_of_tid.find(x.tid); it != slot_of_tid.end())
+        (out[it->second].*member).push_back(std::move(x));
+  };
+  route(d.syscalls, &Capture::syscalls);
+  route(d.flagged, &Capture::flagged);
+  route(d.stalls, &Capture::stalls);
+  return out;
 }
 
 class TopView {
@@ -70,8 +93,9 @@ class TopView {
       : interactive_(interactive), interval_ns_(interval_ns), sort_(&sort_named(a.sort)) {}
 
   void update(const Capture& delta, size_t traced) {
-    Report r = build_report(active_only(delta));
-    rows_ = summarize_processes(r);
+    rows_.clear();
+    for (const auto& one : split_active(delta))
+      for (auto& s : summarize_processes(build_report(one))) rows_.push_back(std::move(s));
     traced_ = traced;
     losses_ = delta.losses.total();
     stamp_ = clock_now();

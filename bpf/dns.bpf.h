@@ -14,8 +14,8 @@ int BPF_KPROBE(iot_dns_enter)
 	__u64 now = bpf_ktime_get_ns();
 	struct iot_thread *t = current_thread(now);
 
-	if (!t)
-		return 0;
+	if (!t || t->dns_depth++ > 0)
+		return 0; /* only the outermost resolver call is timed */
 	t->dns_start_ns = now;
 	t->dns_fn = (__s32)bpf_get_attach_cookie(ctx);
 	t->dns_sleep_base = t->sleep_ns;
@@ -38,6 +38,8 @@ int BPF_KRETPROBE(iot_dns_exit)
 	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
 
 	if (!t || !t->dns_start_ns)
+		return 0;
+	if (t->dns_depth > 0 && --t->dns_depth > 0)
 		return 0;
 	if (t->wait_exit_ns) {
 		struct iot_flag_rec r = {

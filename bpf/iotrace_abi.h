@@ -157,6 +157,8 @@ struct iot_thread {
 	__u64 dns_sp_words[IOT_SP_WORDS];
 	__s32 dns_fn; /* IOT_FN_*, -1: none */
 	__s32 dns_stack;
+	__u32 dns_depth; /* resolver functions nest (getaddrinfo calls gethostbyname*_r) */
+	__u32 pad2;
 	__u64 dns_udp53;
 	/* edge-triggered fds read since the last wait: were they drained? */
 	__s32 et_fd[IOT_ET_SLOTS];

@@ -16,6 +16,9 @@ const volatile __s32 cfg_nr_sendto = -1;
 const volatile __u32 cfg_follow_children = 0;
 const volatile __u32 cfg_trace_all = 0; /* every process but iotrace itself (iotrace top) */
 const volatile __u32 cfg_self_tgid = 0;
+/* The one target when there is exactly one and no children are followed: a compare is
+ * cheaper than the hash lookup every other process on the host would pay. */
+const volatile __u32 cfg_one_tgid = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* x86_64 numbers, passed in so this file carries no syscall table of its own. */
@@ -109,6 +112,8 @@ static __always_inline bool bit_set(const volatile __u64 *bits, long nr)
 
 static __always_inline bool is_target(__u32 tgid)
 {
+	if (cfg_one_tgid)
+		return tgid == cfg_one_tgid;
 	if (cfg_trace_all)
 		return tgid != cfg_self_tgid && tgid != 0;
 	return bpf_map_lookup_elem(&iot_targets, &tgid) != NULL;

@@ -9,9 +9,17 @@
 static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 				      struct task_struct *next, unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u32 tid = BPF_CORE_READ(prev, pid);
-	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	/* Every context switch on the host comes here: filter before any other work. */
+	bool prev_t = is_target(BPF_CORE_READ(prev, tgid)), next_t = is_target(BPF_CORE_READ(next, tgid));
+	__u64 now;
+	__u32 tid;
+	struct iot_thread *t;
+
+	if (!prev_t && !next_t)
+		return;
+	now = bpf_ktime_get_ns();
+	tid = BPF_CORE_READ(prev, pid);
+	t = prev_t ? bpf_map_lookup_elem(&iot_threads, &tid) : NULL;
 
 	if (t) {
 		if (t->oncpu_since_ns)
@@ -26,7 +34,7 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 			t->invol_switches++;
 	}
 	tid = BPF_CORE_READ(next, pid);
-	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	t = next_t ? bpf_map_lookup_elem(&iot_threads, &tid) : NULL;
 	if (t) {
 		if (t->offcpu_since_ns) {
 			__u64 ready = t->offcpu_since_ns;
@@ -43,9 +51,13 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 
 static __always_inline void on_wakeup(struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	__u32 tid;
+	struct iot_thread *t;
 
+	if (!is_target(BPF_CORE_READ(p, tgid)))
+		return;
+	tid = BPF_CORE_READ(p, pid);
+	t = bpf_map_lookup_elem(&iot_threads, &tid);
 	if (t)
 		t->wakeup_ns = bpf_ktime_get_ns();
 }

@@ -85,21 +85,38 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr)
+/* direct: regs is a BTF pointer (tp_btf) and can be read with plain loads. */
+static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr, bool direct)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct iot_thread *t = current_thread(now);
 	__u8 nonblock = 0, kind = IOT_FD_NONE;
+	struct iot_thread *t;
+	__u64 now;
 
+	/* Every syscall on the host comes here: the target check comes before anything else. */
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!is_target(pid_tgid >> 32))
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = target_thread(pid_tgid, now);
 	if (!t)
 		return 0;
-	t->sys_arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	t->sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	t->sys_arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	t->sys_arg3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	t->sys_arg4 = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	if (direct) {
+		t->sys_arg0 = PT_REGS_PARM1_SYSCALL(regs);
+		t->sys_arg1 = PT_REGS_PARM2_SYSCALL(regs);
+		t->sys_arg2 = PT_REGS_PARM3_SYSCALL(regs);
+		t->sys_arg3 = PT_REGS_PARM4_SYSCALL(regs);
+		t->sys_arg4 = PT_REGS_PARM5_SYSCALL(regs);
+	} else {
+		t->sys_arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		t->sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		t->sys_arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		t->sys_arg3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+		t->sys_arg4 = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	}
 	if (bit_set(cfg_fd_arg0, nr))
-		kind = fd_kind((int)t->sys_arg0, &nonblock);
+		kind = direct ? fd_kind_btf((int)t->sys_arg0, &nonblock)
+			      : fd_kind((int)t->sys_arg0, &nonblock);
 	t->sys_fd_kind = kind;
 	t->sys_nonblock = nonblock;
 	t->sys_nr = nr;
@@ -111,7 +128,7 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 		if (cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns)
 			emit_stall(t, tid, now);
 	}
-	t->sys_start_ns = bpf_ktime_get_ns(); /* after our own work, so it is not charged */
+	t->sys_start_ns = now;
 	return 0;
 }
 
@@ -188,6 +205,8 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 	__u64 sp_words[IOT_SP_WORDS] = {};
 
 	t->iter_sys_ns += lat;
+	if (t->dns_start_ns)
+		return; /* inside a resolver call: the DNS finding covers its calls */
 	if (cfg_block_ns && lat >= cfg_block_ns)
 		r.kind = IOT_FLAG_SLOW;
 	else if (cfg_block_ns && is_risky(t, nr))
@@ -212,9 +231,17 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 
 static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct iot_thread *t;
+	__u64 now;
+
+	if (cfg_one_tgid && (pid_tgid >> 32) != cfg_one_tgid)
+		return 0;
+	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	if (!t)
+		return 0;
+	now = bpf_ktime_get_ns();
 	struct iot_stats_key key = {};
 	struct iot_stats *s;
 	__u64 lat, size = 0;
@@ -301,7 +328,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_enter_btf, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(ctx, regs, id);
+	return on_sys_enter(ctx, regs, id, true);
 }
 
 SEC("tp_btf/sys_exit")
@@ -313,7 +340,7 @@ int BPF_PROG(iot_exit_btf, struct pt_regs *regs, long ret)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(iot_enter_raw, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(ctx, regs, id);
+	return on_sys_enter(ctx, regs, id, false);
 }
 
 SEC("raw_tp/sys_exit")

@@ -51,17 +51,23 @@ static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u6
 	return t;
 }
 
+/* The entry of a thread known to belong to a target, created on first sight. */
+static __always_inline struct iot_thread *target_thread(__u64 pid_tgid, __u64 now)
+{
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+
+	return t ? t : new_thread(tid, tgid, now);
+}
+
 /* The current thread's entry when it belongs to a target, created on first sight. */
 static __always_inline struct iot_thread *current_thread(__u64 now)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	struct iot_thread *t;
 
-	if (!is_target(tgid))
+	if (!is_target(pid_tgid >> 32))
 		return NULL;
-	t = bpf_map_lookup_elem(&iot_threads, &tid);
-	return t ? t : new_thread(tid, tgid, now);
+	return target_thread(pid_tgid, now);
 }
 
 /* CPU time so far, including the stint in progress. */

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "cli/render.hpp"
 #include "src/duration.hpp"
@@ -194,20 +195,23 @@ void render_threads(std::string& o, const ProcessReport& p, const TextOptions& o
   }
 }
 
+// Whole numbers print without decimals; the range check keeps the cast defined.
+std::string metric_value(double v) {
+  if (v >= 0 && v < 1.8e19 && v == std::floor(v)) return fmt::format("{}", static_cast<uint64_t>(v));
+  return fmt::format("{:.2f}", v);
+}
+
 void render_metrics(std::string& o, const ProcessReport& p) {
   std::string line;
   for (const auto& m : p.metrics.values) {
     if (m.tid != 0) continue;
     if (m.id == "operations" || m.id == "io_syscalls") continue;
-    line += fmt::format("{}{}={}", line.empty() ? "" : "  ", m.id,
-                        m.value == static_cast<double>(static_cast<uint64_t>(m.value))
-                            ? fmt::format("{}", static_cast<uint64_t>(m.value))
-                            : fmt::format("{:.2f}", m.value));
+    line += fmt::format("{}{}={}", line.empty() ? "" : "  ", m.id, metric_value(m.value));
   }
   if (line.empty()) return;
   o += fmt::format("\n  ratios: operations={} io_syscalls={}\n",
-                   static_cast<uint64_t>(p.metrics.get("operations", 0, 0)),
-                   static_cast<uint64_t>(p.metrics.get("io_syscalls", 0, 0)));
+                   metric_value(p.metrics.get("operations", 0, 0)),
+                   metric_value(p.metrics.get("io_syscalls", 0, 0)));
   // wrap at 78 columns
   std::string cur = "   ";
   size_t start = 0;
@@ -253,8 +257,8 @@ void render_findings(std::string& o, const ProcessReport& p, const TextOptions& 
 
 std::string render_text(const Report& r, const TextOptions& opts) {
   std::string o;
-  o += fmt::format("iotrace {}: traced {} on Linux {}\n", r.iotrace_version,
-                   format_duration(r.duration_ns), r.kernel);
+  o += fmt::format("iotrace {}: traced {} on Linux {}\n", escape_text(r.iotrace_version),
+                   format_duration(r.duration_ns), escape_text(r.kernel));
   for (const auto& p : r.processes) {
     o += "\n" + wrap(fmt::format("process {} ({}){}: traced {}, {} thread{} seen{}", p.process.pid,
                                  escape_text(p.process.comm), p.process.followed ? " [child]" : "",

@@ -9,7 +9,7 @@ set -l iotrace_commands attach demo report
 # Finding ids, for options that take them (a future fail-on option).
 function __iotrace_finding_ids
     printf '%s\n' blocking-call-on-loop slow-call-on-loop preempted-on-loop \
-        blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop select-fd-over-setsize \
+        blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize \
         scan-waste busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched \
         uring-iowq-punts uring-cq-overflow aio-submit-blocked thread-per-connection-scale
 end

@@ -137,6 +137,8 @@ struct Tracer::Impl {
     ro->cfg_follow_children = opts.follow_children;
     ro->cfg_trace_all = opts.all_processes;
     ro->cfg_self_tgid = static_cast<__u32>(getpid());
+    if (opts.pids.size() == 1 && !opts.follow_children && !opts.all_processes)
+      ro->cfg_one_tgid = static_cast<__u32>(opts.pids[0]);
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");

@@ -29,6 +29,9 @@ const std::vector<FindingDef>& finding_registry() {
        "a CPU-heavy handler: split the work into chunks or move it to worker threads"},
       {"sync-dns-on-loop", Severity::high, "synchronous DNS resolution on an event-loop thread",
        "use an asynchronous resolver (c-ares, getaddrinfo_a, the runtime's async DNS) or a pool"},
+      {"et-not-drained", Severity::high, "edge-triggered socket not drained before the loop waited again",
+       "with EPOLLET, read (or accept) until EAGAIN after every notification: data left behind "
+       "raises no new event, so that connection stalls until more data arrives"},
       {"select-fd-over-setsize", Severity::high, "select() given an fd at or above FD_SETSIZE (1024)",
        "glibc's fd_set holds 1024 bits: higher fds corrupt memory; switch to poll or epoll"},
       {"scan-waste", Severity::medium, "select/poll scans many fds for few ready ones",

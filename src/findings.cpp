@@ -81,12 +81,19 @@ std::vector<FlaggedCall> merge_sites(const std::vector<FlaggedCall>& in) {
 
 void flagged_findings(const Capture& c, const ProcessReport& pr, std::vector<Finding>& out) {
   const std::string& rt = pr.model.runtime;
+  // Go's netpoller runs on whichever thread is idle: there is no dedicated loop thread, and
+  // the scheduler's own sleeps and futex waits are not stalls of anything.
+  if (pr.process.go_binary) return;
   for (const auto& fc : merge_sites(c.flagged)) {
     const ThreadRecord* t = thread_of(c, fc.tid);
     if (!t || t->pid != pr.process.pid) continue;
     std::string id;
     if (fc.kind == FlagKind::risk) {
       id = "blocking-risk-on-loop";
+    } else if (fc.kind == FlagKind::et_undrained) {
+      id = "et-not-drained";
+    } else if (fc.kind == FlagKind::dns) {
+      id = "sync-dns-on-loop";
     } else {
       // Blocked is not the same as slow: split by what the thread did during the call.
       uint64_t cpu = fc.total_ns > fc.sleep_ns + fc.runq_ns ? fc.total_ns - fc.sleep_ns - fc.runq_ns : 0;
@@ -108,6 +115,17 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, std::vector<Fin
     f.runq_ns = fc.runq_ns;
     f.stack = fc.stack;
     std::string on = fc.fd_kind == FdKind::none ? "" : fmt::format(" on a {} fd", fd_kind_name(fc.fd_kind));
+    if (fc.kind == FlagKind::et_undrained) {
+      f.evidence = fmt::format("{} times thread {} ({}) went back to waiting after {} on an "
+                               "edge-triggered {} socket that still held data ({} unread bytes "
+                               "in all): those bytes raise no new event",
+                               fc.count, fc.tid, t->comm, f.syscall, fd_kind_name(fc.fd_kind),
+                               fc.queued_bytes);
+      f.total_ns = 0;
+      f.advice = runtime_advice(rt, f.advice);
+      out.push_back(std::move(f));
+      continue;
+    }
     f.evidence = fmt::format("{}{} ran {} times on event-loop thread {} ({}): {} in total, max {}; "
                              "asleep {}, waiting for CPU {}",
                              f.syscall, on, fc.count, fc.tid, t->comm, format_duration(fc.total_ns),
@@ -126,10 +144,12 @@ void stall_findings(const Capture& c, const ProcessReport& pr, std::vector<Findi
     const Stall* worst = nullptr;
   };
   std::map<std::pair<uint32_t, bool>, Agg> by;
+  if (pr.process.go_binary) return;  // no dedicated loop thread: see flagged_findings
   for (const auto& s : c.stalls) {
     const ThreadRecord* t = thread_of(c, s.tid);
     if (!t || t->pid != pr.process.pid) continue;
-    bool cpu = s.cpu_ns * 2 > s.dur_ns;
+    // Run-queue delay is not the loop's doing: judge by what the thread itself did.
+    bool cpu = s.cpu_ns >= s.sleep_ns;
     Agg& a = by[{s.tid, cpu}];
     ++a.n;
     a.total += s.dur_ns;
@@ -180,6 +200,19 @@ void pattern_findings(const Capture& c, const ProcessReport& pr, std::vector<Fin
       f.thread = t.comm;
       return f;
     };
+    if (t.loop && t.dns_udp53 > 0 && !pr.process.go_binary) {
+      bool seen = false;
+      for (const auto& f : out) seen = seen || (f.id == "sync-dns-on-loop" && f.tid == t.tid);
+      if (!seen) {
+        Finding f = base("sync-dns-on-loop");
+        f.count = t.dns_udp53;
+        f.evidence = fmt::format("event-loop thread {} ({}) sent {} DNS queries (UDP to port 53) "
+                                 "itself: a resolver is running on the loop",
+                                 t.tid, t.comm, t.dns_udp53);
+        f.advice = runtime_advice(pr.model.runtime, f.advice);
+        out.push_back(std::move(f));
+      }
+    }
     if (t.select_max_nfds > 1024) {
       Finding f = base("select-fd-over-setsize");
       f.syscall = "select";

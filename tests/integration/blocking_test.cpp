@@ -1,0 +1,162 @@
+// Blocking calls on event-loop threads: each kind of blocking work is found on the loop
+// thread with a stack through the workload's handler; the same work offloaded to a pool, and a
+// healthy loop, produce no loop finding.
+#include <set>
+
+#include "harness.hpp"
+
+using namespace itest;
+
+namespace {
+
+const std::set<std::string> k_loop_ids = {"blocking-call-on-loop", "slow-call-on-loop",
+                                          "blocking-risk-on-loop", "loop-stall", "cpu-stall",
+                                          "sync-dns-on-loop",      "et-not-drained"};
+
+class BlockingTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+  }
+
+  nlohmann::json trace(const std::vector<std::string>& args) {
+    TraceResult r = trace_workload({"wl_loop_block", args, {"--json"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.report.is_object()) << r.out;
+    return r.report.at("processes").at(0);
+  }
+};
+
+int tid_named(const nlohmann::json& proc, const std::string& comm) {
+  for (const auto& t : proc.at("threads"))
+    if (t.at("comm") == comm) return t.at("tid").get<int>();
+  return -1;
+}
+
+bool stack_has(const nlohmann::json& f, const std::string& needle) {
+  for (const auto& fr : f.at("stack").at("frames"))
+    if (fr.at("symbol").get<std::string>().find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::vector<nlohmann::json> findings(const nlohmann::json& proc, const std::string& id) {
+  std::vector<nlohmann::json> out;
+  for (const auto& f : proc.at("findings"))
+    if (f.at("id") == id) out.push_back(f);
+  return out;
+}
+
+// The findings for `syscall` among `ids` on the loop thread, merged into one (counts and
+// times summed, the first stack kept): slow and fast calls of one site are separate findings.
+nlohmann::json loop_finding(const nlohmann::json& proc, const std::set<std::string>& ids,
+                            const std::string& syscall) {
+  int loop = tid_named(proc, "loop-main");
+  nlohmann::json out = nullptr;
+  for (const auto& f : proc.at("findings")) {
+    if (!ids.count(f.at("id")) || f.at("tid").get<int>() != loop || f.at("syscall") != syscall)
+      continue;
+    if (out.is_null()) {
+      out = f;
+      continue;
+    }
+    for (const char* k : {"count", "total_ns", "sleep_ns", "runq_ns"})
+      out[k] = out[k].get<uint64_t>() + f.at(k).get<uint64_t>();
+    out["max_ns"] = std::max(out["max_ns"].get<uint64_t>(), f.at("max_ns").get<uint64_t>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_F(BlockingTest, SleepOnTheLoopIsABlockingCallAndAStall) {
+  REQUIRE_BPF();
+  auto p = trace({"sleep"});
+  auto f = loop_finding(p, {"blocking-call-on-loop"}, "clock_nanosleep");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_EQ(f.at("count"), 12);
+  EXPECT_GE(f.at("max_ns").get<uint64_t>(), 30000000u);
+  // blocked, not preempted: most of the time asleep
+  EXPECT_GT(f.at("sleep_ns").get<uint64_t>() * 2, f.at("total_ns").get<uint64_t>());
+  EXPECT_TRUE(stack_has(f, "handle_sleep") || stack_has(f, "handle_request")) << f.dump(1);
+  auto stalls = findings(p, "loop-stall");
+  ASSERT_EQ(stalls.size(), 1u) << p.at("findings").dump(1);
+  EXPECT_EQ(stalls[0].at("tid").get<int>(), tid_named(p, "loop-main"));
+  EXPECT_GE(stalls[0].at("count").get<int>(), 11);
+}
+
+TEST_F(BlockingTest, FsyncOnTheLoopIsFound) {
+  REQUIRE_BPF();
+  auto p = trace({"fsync"});
+  auto f = loop_finding(p, {"blocking-call-on-loop", "blocking-risk-on-loop", "slow-call-on-loop", "preempted-on-loop"}, "fsync");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_EQ(f.at("count"), 12);
+  EXPECT_EQ(f.at("fd_kind"), "regular");
+  EXPECT_TRUE(stack_has(f, "handle_fsync") || stack_has(f, "handle_request")) << f.dump(1);
+}
+
+TEST_F(BlockingTest, DiskReadOnTheLoopIsFound) {
+  REQUIRE_BPF();
+  auto p = trace({"disk"});
+  auto f = loop_finding(p, {"blocking-call-on-loop", "blocking-risk-on-loop"}, "pread64");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_EQ(f.at("fd_kind"), "regular");
+  EXPECT_TRUE(stack_has(f, "handle_disk_read") || stack_has(f, "handle_request")) << f.dump(1);
+}
+
+TEST_F(BlockingTest, SynchronousDnsOnTheLoopIsFound) {
+  REQUIRE_BPF();
+  auto p = trace({"dns"});
+  auto f = loop_finding(p, {"sync-dns-on-loop"}, "getaddrinfo");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_EQ(f.at("count"), 12);
+  EXPECT_GE(f.at("max_ns").get<uint64_t>(), 30000000u);
+  EXPECT_TRUE(stack_has(f, "handle_dns")) << f.dump(1);
+  // the resolver's internal poll() did not turn into loop iterations of its own
+  for (const auto& t : p.at("threads"))
+    if (t.at("comm") == "loop-main") EXPECT_EQ(t.at("model"), "epoll");
+}
+
+TEST_F(BlockingTest, LockWaitOnTheLoopIsFound) {
+  REQUIRE_BPF();
+  auto p = trace({"mutex"});
+  auto f = loop_finding(p, {"blocking-call-on-loop", "blocking-risk-on-loop"}, "futex");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_TRUE(stack_has(f, "handle_")) << f.dump(1);
+}
+
+TEST_F(BlockingTest, CpuHeavyHandlerIsACpuStall) {
+  REQUIRE_BPF();
+  auto p = trace({"cpu"});
+  auto stalls = findings(p, "cpu-stall");
+  ASSERT_EQ(stalls.size(), 1u) << p.at("findings").dump(1);
+  EXPECT_EQ(stalls[0].at("tid").get<int>(), tid_named(p, "loop-main"));
+  EXPECT_GE(stalls[0].at("max_ns").get<uint64_t>(), 50000000u);
+  EXPECT_TRUE(findings(p, "blocking-call-on-loop").empty()) << p.at("findings").dump(1);
+}
+
+TEST_F(BlockingTest, HealthyAndOffloadedLoopsHaveNoLoopFindings) {
+  REQUIRE_BPF();
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"healthy"}, {"sleep", "offload"}, {"fsync", "offload"}, {"disk", "offload"}}) {
+    auto p = trace(args);
+    ASSERT_NE(tid_named(p, "loop-main"), -1);
+    for (const auto& f : p.at("findings"))
+      EXPECT_FALSE(k_loop_ids.count(f.at("id"))) << args[0] << ": " << f.dump(1);
+  }
+}
+
+TEST_F(BlockingTest, EdgeTriggeredSocketLeftUndrainedIsFound) {
+  REQUIRE_BPF();
+  TraceResult r = trace_workload({"wl_et", {"nodrain"}, {"--json"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& p = r.report.at("processes").at(0);
+  auto et = findings(p, "et-not-drained");
+  ASSERT_EQ(et.size(), 1u) << p.at("findings").dump(1);
+  EXPECT_GE(et[0].at("count").get<int>(), 10);
+  EXPECT_EQ(et[0].at("fd_kind"), "tcp");
+
+  TraceResult ok = trace_workload({"wl_et", {"drain"}, {"--json"}});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(findings(ok.report.at("processes").at(0), "et-not-drained").empty())
+      << ok.report.at("processes").at(0).at("findings").dump(1);
+}

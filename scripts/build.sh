@@ -1,7 +1,12 @@
 #!/bin/sh
-# Configures and builds iotrace into ./build (or $BUILD_DIR).
+# Configures and builds iotrace into ./build (or $BUILD_DIR). Arguments are build targets
+# (default: everything, tests included).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)"
+if [ $# -gt 0 ]; then
+	for t in "$@"; do cmake --build "$build" -j "$(nproc)" --target "$t"; done
+else
+	cmake --build "$build" -j "$(nproc)"
+fi

@@ -3,5 +3,5 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
-"$top/scripts/build.sh"
+"$top/scripts/build.sh" iotrace
 exec "$top/build/iotrace" demo "$@"

@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <gelf.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "probes/proc_reader.hpp"
 
@@ -125,6 +128,33 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
   // Without frame pointers the unwinder stops after a frame or two inside libc.
   if (!out.frames.empty() && out.frames.size() < 3) out.truncated = true;
   return out;
+}
+
+}  // namespace iotrace::probes
+
+namespace iotrace::probes {
+
+bool Symbolizer::read_code(uint32_t pid, uint64_t addr, unsigned char* out, size_t len) {
+  auto it = procs_.find(pid);
+  if (it == procs_.end() || !it->second->dwfl) return false;
+  Dwfl_Module* m = dwfl_addrmodule(it->second->dwfl, addr);
+  if (!m) return false;
+  GElf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(m, &bias);
+  if (!elf) return false;
+  uint64_t a = addr - bias;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR))
+      continue;
+    if (a < sh.sh_addr || a + len > sh.sh_addr + sh.sh_size) continue;
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    if (!d || !d->d_buf || a - sh.sh_addr + len > d->d_size) return false;
+    std::memcpy(out, static_cast<const char*>(d->d_buf) + (a - sh.sh_addr), len);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace iotrace::probes

@@ -21,6 +21,8 @@ class Symbolizer {
   // Reads the process's mappings now; call again to pick up libraries loaded later.
   void refresh(uint32_t pid);
   Stack symbolize(uint32_t pid, const std::vector<uint64_t>& addrs);
+  // Copies len bytes of code at addr from the mapped file (works after the process exited).
+  bool read_code(uint32_t pid, uint64_t addr, unsigned char* out, size_t len);
 
  private:
   struct Process;

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -481,13 +482,14 @@ namespace {
 
 // Whether the bytes before addr in the process end with a call instruction: then addr is a
 // return address. e8 rel32 (5 bytes), ff /2 with the usual ModRM forms (2, 3 or 6 bytes).
-bool follows_call(uint32_t pid, uint64_t addr) {
+bool follows_call(Symbolizer& sym, uint32_t pid, uint64_t addr) {
   unsigned char code[8] = {};
   int fd = open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = pread(fd, code, sizeof(code), static_cast<off_t>(addr - sizeof(code)));
-  close(fd);
-  if (n != static_cast<ssize_t>(sizeof(code))) return false;
+  ssize_t n = fd < 0 ? -1 : pread(fd, code, sizeof(code), static_cast<off_t>(addr - sizeof(code)));
+  if (fd >= 0) close(fd);
+  // an exited process: read the code from the mapped file instead
+  if (n != static_cast<ssize_t>(sizeof(code)) && !sym.read_code(pid, addr - sizeof(code), code, sizeof(code)))
+    return false;
   auto is_ff2 = [](unsigned char op, unsigned char modrm) {
     return op == 0xff && ((modrm >> 3) & 7) == 2;
   };
@@ -503,14 +505,16 @@ bool follows_call(uint32_t pid, uint64_t addr) {
 void Tracer::Impl::improve_stack(uint32_t pid, Stack& stack, const std::vector<uint64_t>& addrs,
                                  const uint64_t* sp_words) {
   if (addrs.empty() || stack.frames.empty()) return;
+  // Walk up through libc's own frames to the first frame outside the module of the syscall.
+  size_t at = 1;
   for (int i = 0; i < IOT_SP_WORDS; ++i) {
     uint64_t w = sp_words[i];
-    if (w < 4096 || (addrs.size() > 1 && w == addrs[1])) continue;
-    if (!follows_call(pid, w)) continue;
+    if (w < 4096 || std::find(addrs.begin(), addrs.end(), w) != addrs.end()) continue;
+    if (!follows_call(symbolizer, pid, w)) continue;
     Stack one = symbolizer.symbolize(pid, {addrs[0], w});
     if (one.frames.size() < 2 || one.frames[1].module == "[unknown]") continue;
-    stack.frames.insert(stack.frames.begin() + 1, one.frames[1]);
-    return;
+    stack.frames.insert(stack.frames.begin() + static_cast<long>(at++), one.frames[1]);
+    if (one.frames[1].module != stack.frames[0].module) return;
   }
 }
 

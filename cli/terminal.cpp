@@ -69,7 +69,9 @@ RawTerminal::RawTerminal() {
     for (int sig : {SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) signal(sig, on_fatal);
   }
   termios raw = g_saved;
-  raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+  // No ISIG: Ctrl-C arrives as a key and ends the view like q, so the terminal is always
+  // restored on the way out (a second SIGINT would _exit past every handler).
+  raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ISIG);
   raw.c_cc[VMIN] = 0;
   raw.c_cc[VTIME] = 0;
   if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) != 0) return;

@@ -405,3 +405,85 @@ TEST(Classify, TheModelComesFromBehaviourNotTheName) {
 
 }  // namespace
 }  // namespace iotrace
+
+namespace iotrace {
+namespace {
+
+TEST(Classify, EpollLoopSubmittingToIoUringWithoutWaitingIsMixed) {
+  // completions are peeked when an eventfd in the epoll set fires: no GETEVENTS enters
+  CaptureBuilder b;
+  b.process(810, "srv");
+  test::epoll_loop(b, 810, 811, 100, 4);
+  auto& t = b.capture().threads.back();
+  t.uring.sqes = t.uring.cqes = 300;
+  t.uring.ops[22] = 300;  // IORING_OP_READ
+  b.row(811, "io_uring_enter", 300, FdKind::io_uring);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "mixed");
+  EXPECT_EQ(m.parts, (Strings{"epoll", "io_uring"}));
+  EXPECT_EQ(m.sentence,
+            "1 event-loop thread waiting in epoll, submitting to io_uring without waiting in it; "
+            "io_uring opcodes: read 300");
+  EXPECT_EQ(thread_model(rep.processes[0], 811).model, "mixed");
+}
+
+TEST(Classify, OneFdPollBeforeBlockingCallsIsNotMultiplexing) {
+  // socketserver-style: poll([listener], timeout) then accept; a thread per connection
+  CaptureBuilder b;
+  b.process(820, "srv");
+  b.thread(820, 820, "main");
+  auto& poll = b.row(820, "poll", 50);
+  poll.arg_sum = 50;
+  poll.arg_max = 1;
+  b.row(820, "accept4", 3, FdKind::tcp);
+  for (uint32_t tid = 821; tid <= 823; ++tid) blocking_conn_thread(b, 820, tid);
+  Report rep = b.report();
+  const ProcessModel& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "blocking");
+  EXPECT_EQ(evidence(m.evidence, "blocking_socket_threads"), 4);
+  EXPECT_EQ(thread_model(rep.processes[0], 820).model, "blocking");
+}
+
+TEST(Classify, EpollThreadTakesTheFdinfoTriggerWhenNoEpollCtlWasSeen) {
+  CaptureBuilder b;
+  auto& p = b.process(830, "srv");
+  p.epoll.push_back({3, {{4, 0x80000001u, 4, FdKind::socket_other}}});
+  test::epoll_loop(b, 830, 831, 100, 4);
+  Report rep = b.report();
+  EXPECT_EQ(rep.processes[0].model.trigger, "edge");
+  EXPECT_EQ(thread_model(rep.processes[0], 831).trigger, "edge");
+  EXPECT_EQ(evidence(rep.processes[0].model.evidence, "fdinfo_edge"), 1);
+  EXPECT_EQ(evidence(rep.processes[0].model.evidence, "epoll_ctl_edge"), 0);
+}
+
+TEST(Classify, ServiceVerdictForAPreforkingServer) {
+  CaptureBuilder b;
+  b.capture().settings.follow_children = true;
+  b.process(840, "master");
+  b.thread(840, 840, "master");
+  b.row(840, "wait4", 2);
+  for (uint32_t pid = 841; pid <= 842; ++pid) {
+    b.process(pid, "worker").followed = true;
+    blocking_conn_thread(b, pid, pid);
+  }
+  Report rep = b.report();
+  ASSERT_TRUE(rep.service.has_value());
+  EXPECT_EQ(rep.service->model, "blocking");
+  EXPECT_EQ(rep.service->root_pid, 840u);
+  EXPECT_EQ(rep.service->sentence,
+            "2 processes do blocking socket I/O with no multiplexer (400 calls on blocking sockets): "
+            "process-per-connection, one process parked per connection; the parent 840 (master) "
+            "does no modelled I/O");
+}
+
+TEST(Classify, NoServiceVerdictWithoutChildren) {
+  CaptureBuilder b;
+  b.capture().settings.follow_children = true;
+  b.process(850, "solo");
+  blocking_conn_thread(b, 850, 850);
+  EXPECT_FALSE(b.report().service.has_value());
+}
+
+}  // namespace
+}  // namespace iotrace

@@ -103,7 +103,7 @@ class TopView {
 
   // Returns false when the user asked to quit.
   bool key(int k) {
-    if (k == 'q' || k == 'Q' || k == 3 /* Ctrl-C */ || k == 28 /* Ctrl-\\ */) return false;
+    if (k == 'q' || k == 'Q' || k == 3 /* Ctrl-C */ || k == 28 /* Ctrl-backslash */) return false;
     if (k == ' ') paused_ = !paused_;
     for (const auto& s : k_sorts)
       if (k == s.key) sort_ = &s;

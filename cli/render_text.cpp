@@ -259,6 +259,13 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   std::string o;
   o += fmt::format("iotrace {}: traced {} on Linux {}\n", escape_text(r.iotrace_version),
                    format_duration(r.duration_ns), escape_text(r.kernel));
+  if (r.service) {
+    // --follow-children: the process tree judged as one service
+    std::string model = r.service->model;
+    if (r.service->parts.size() > 1) model += fmt::format(" ({})", fmt::join(r.service->parts, " + "));
+    o += "\n" + wrap(fmt::format("service rooted at {}: {}", r.service->root_pid, model), "", "  ");
+    o += wrap(escape_text(r.service->sentence) + ".", "    ", "    ");
+  }
   for (const auto& p : r.processes) {
     o += "\n" + wrap(fmt::format("process {} ({}){}: traced {}, {} thread{} seen{}", p.process.pid,
                                  escape_text(p.process.comm), p.process.followed ? " [child]" : "",

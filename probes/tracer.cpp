@@ -276,6 +276,22 @@ std::vector<uint64_t> Tracer::Impl::stack_addrs(int32_t id) {
   return out;
 }
 
+// Interest lists read earlier keep registrations closed since: the union is what the
+// process had while traced.
+static void merge_epoll(std::vector<EpollInstance>& now, const std::vector<EpollInstance>& before) {
+  for (const auto& b : before) {
+    auto it = std::find_if(now.begin(), now.end(), [&](const auto& e) { return e.epfd == b.epfd; });
+    if (it == now.end()) {
+      now.push_back(b);
+      continue;
+    }
+    for (const auto& entry : b.entries)
+      if (std::none_of(it->entries.begin(), it->entries.end(),
+                       [&](const auto& e) { return e.tfd == entry.tfd; }))
+        it->entries.push_back(entry);
+  }
+}
+
 void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
   int fd = bpf_map__fd(skel->maps.iot_threads);
   uint32_t key = 0, next = 0;
@@ -546,9 +562,11 @@ Capture Tracer::Impl::collect() {
     }
   }
   for (auto& [pid, p] : procs) {
+    auto before = p.epoll;
     // light: /proc facts were read when the process was first seen; only check it lives
     bool alive = !p.exited && (opts.light_collect ? process_alive(pid, p.start_time_ticks)
                                                   : fill_process(p));
+    merge_epoll(p.epoll, before);
     if (alive) {
       if (!opts.light_collect) symbolizer.refresh(pid);
     } else {
@@ -559,6 +577,9 @@ Capture Tracer::Impl::collect() {
   for (auto& [pid, p] : procs) {
     ProcessRecord r = p;
     r.traced_ns = c.duration_ns;
+    if (r.comm.empty())  // exited before /proc could be read: the kernel saw its name
+      for (const auto& t : c.threads)
+        if (t.tid == pid) r.comm = t.comm;
     if (p.exited) {
       uint64_t last = 0;
       for (const auto& t : c.threads)

@@ -148,8 +148,10 @@ void stall_findings(const Capture& c, const ProcessReport& pr, std::vector<Findi
   for (const auto& s : c.stalls) {
     const ThreadRecord* t = thread_of(c, s.tid);
     if (!t || t->pid != pr.process.pid) continue;
-    // Run-queue delay is not the loop's doing: judge by what the thread itself did.
-    bool cpu = s.cpu_ns >= s.sleep_ns;
+    // Run-queue delay is not the loop's doing: a CPU stall is one whose CPU time alone
+    // passes the threshold, or dominates both sleeping and waiting for a CPU.
+    bool cpu = s.cpu_ns >= c.settings.stall_ns ||
+               (s.cpu_ns >= s.sleep_ns && s.cpu_ns >= s.runq_ns);
     Agg& a = by[{s.tid, cpu}];
     ++a.n;
     a.total += s.dur_ns;

@@ -6,11 +6,13 @@
 #ifndef IOTRACE_SCHED_BPF_H
 #define IOTRACE_SCHED_BPF_H
 
+/* direct: prev and next are BTF pointers (tp_btf) and can be read with plain loads. */
 static __always_inline void on_switch(bool preempt, struct task_struct *prev,
-				      struct task_struct *next, unsigned int prev_state)
+				      struct task_struct *next, unsigned int prev_state, bool direct)
 {
 	/* Every context switch on the host comes here: filter before any other work. */
-	bool prev_t = is_target(BPF_CORE_READ(prev, tgid)), next_t = is_target(BPF_CORE_READ(next, tgid));
+	bool prev_t = is_target(direct ? prev->tgid : BPF_CORE_READ(prev, tgid));
+	bool next_t = is_target(direct ? next->tgid : BPF_CORE_READ(next, tgid));
 	__u64 now;
 	__u32 tid;
 	struct iot_thread *t;
@@ -49,12 +51,12 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 	}
 }
 
-static __always_inline void on_wakeup(struct task_struct *p)
+static __always_inline void on_wakeup(struct task_struct *p, bool direct)
 {
 	__u32 tid;
 	struct iot_thread *t;
 
-	if (!is_target(BPF_CORE_READ(p, tgid)))
+	if (!is_target(direct ? p->tgid : BPF_CORE_READ(p, tgid)))
 		return;
 	tid = BPF_CORE_READ(p, pid);
 	t = bpf_map_lookup_elem(&iot_threads, &tid);
@@ -89,7 +91,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(iot_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	on_switch(preempt, prev, next, prev_state);
+	on_switch(preempt, prev, next, prev_state, true);
 	return 0;
 }
 
@@ -97,21 +99,21 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(iot_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	on_switch(preempt, prev, next, prev_state);
+	on_switch(preempt, prev, next, prev_state, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(iot_wakeup_btf, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, true);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(iot_wakeup_raw, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, false);
 	return 0;
 }
 

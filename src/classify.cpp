@@ -312,6 +312,8 @@ std::string detect_runtime(const ProcessRecord& p, std::string* evidence) {
     if (evidence) *evidence = why;
     return std::string(rt);
   };
+  // Go links its runtime statically: its ELF sections give it away, whatever the name
+  if (p.go_binary) return found("go", "executable carries Go build info (.go.buildinfo)");
   if (exe == "node" || exe == "nodejs") return found("libuv/Node.js", "executable " + exe);
   if (auto l = has_lib("libuv"); !l.empty()) return found("libuv", "maps " + l);
   if (exe.rfind("python", 0) == 0) {

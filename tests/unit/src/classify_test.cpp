@@ -487,3 +487,14 @@ TEST(Classify, NoServiceVerdictWithoutChildren) {
 
 }  // namespace
 }  // namespace iotrace
+
+TEST(DetectRuntime, GoFromItsElfSectionsNotItsName) {
+  iotrace::ProcessRecord p;
+  p.exe = "/usr/local/bin/server";
+  p.go_binary = true;
+  std::string why;
+  EXPECT_EQ(iotrace::detect_runtime(p, &why), "go");
+  EXPECT_NE(why.find(".go.buildinfo"), std::string::npos);
+  p.go_binary = false;
+  EXPECT_EQ(iotrace::detect_runtime(p, &why), "");
+}

@@ -469,3 +469,41 @@ TEST(Findings, OrderedBySeverityThenImpact) {
 
 }  // namespace
 }  // namespace iotrace
+
+// Go's netpoller runs on whichever thread is idle: its futex waits and sleeps are the
+// scheduler's, not stalls of a loop.
+TEST(Findings, GoProcessesGetNoLoopFindings) {
+  iotrace::Capture c;
+  c.settings.block_ns = 5000000;
+  c.settings.stall_ns = 20000000;
+  iotrace::ProcessRecord p;
+  p.pid = 10;
+  p.go_binary = true;
+  c.processes.push_back(p);
+  iotrace::ThreadRecord t;
+  t.tid = 10;
+  t.pid = 10;
+  t.loop = true;
+  c.threads.push_back(t);
+  iotrace::FlaggedCall f;
+  f.tid = 10;
+  f.nr = 202;  // futex
+  f.kind = iotrace::FlagKind::slow;
+  f.count = 3;
+  f.total_ns = f.max_ns = f.sleep_ns = 30000000;
+  c.flagged.push_back(f);
+  iotrace::Stall s;
+  s.tid = 10;
+  s.dur_ns = s.sleep_ns = 40000000;
+  c.stalls.push_back(s);
+  auto rep = iotrace::build_report(c);
+  ASSERT_EQ(rep.processes.size(), 1u);
+  EXPECT_TRUE(rep.processes[0].findings.empty());
+  // the same capture from a non-Go program has both findings
+  c.processes[0].go_binary = false;
+  rep = iotrace::build_report(c);
+  std::set<std::string> ids;
+  for (const auto& x : rep.processes[0].findings) ids.insert(x.id);
+  EXPECT_TRUE(ids.count("blocking-call-on-loop"));
+  EXPECT_TRUE(ids.count("loop-stall"));
+}

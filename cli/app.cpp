@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "cli/errors.hpp"
 #include "probes/features.hpp"
@@ -15,6 +16,11 @@ void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
   cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
       ->type_name("FILE");
 }
+
+// An empty DURATION would otherwise read as "not given" (until Ctrl-C, no interval).
+const CLI::Validator k_non_empty_duration(
+    [](std::string& s) { return s.empty() ? std::string("invalid duration '': empty") : std::string(); },
+    "DURATION");
 
 }  // namespace
 
@@ -39,7 +45,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("PID");
   attach->add_option("-d,--duration", a.attach.duration,
                      "Stop after this long: 10 (seconds), 500ms, 2m (default: until Ctrl-C)")
-      ->type_name("DURATION");
+      ->type_name("DURATION")
+      ->check(k_non_empty_duration);
   add_output_options(attach, a.attach.json, a.attach.output);
   attach->add_flag("-f,--follow-children", a.attach.follow_children,
                    "Also trace the targets' child processes, existing and new");
@@ -54,7 +61,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("FILE");
   attach->add_option("-i,--interval", a.attach.interval,
                      "Also print a compact report this often while tracing: 5 (seconds), 500ms")
-      ->type_name("DURATION");
+      ->type_name("DURATION")
+      ->check(k_non_empty_duration);
 
   add_top_command(*app, a.top);
   add_doctor_command(*app, a.doctor);
@@ -73,6 +81,14 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
 }
 
 int run_app(int argc, char** argv) {
+  // A setuid or setgid iotrace would hand BPF tracing of any process to whoever can run it.
+  if (getuid() != geteuid() || getgid() != getegid()) {
+    print_error(fmt::format("refusing to run setuid or setgid (real uid {}, effective uid {})",
+                            getuid(), geteuid()),
+                "remove the setuid bit (chmod u-s,g-s); run iotrace as root, or grant CAP_BPF "
+                "and CAP_PERFMON");
+    return k_exit_environment;
+  }
   AppArgs args;
   auto app = build_app(args);
   try {

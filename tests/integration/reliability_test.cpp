@@ -375,6 +375,45 @@ TEST_F(Reliability, TargetInItsOwnPidAndMountNamespace) {
   EXPECT_EQ(syscall_calls(p, "getppid"), 50u);
 }
 
+// Disabled: fails today. The kernel side filters on the tgid alone (cfg_one_tgid, iot_targets)
+// and keeps it after the target exits, so a new process that gets the pid before iotrace stops
+// is counted as the old one (30,000 to 40,000 extra getppid calls here). Enable with the fix:
+// forget a target in the sched_process_exit program when its thread group is gone.
+TEST_F(Reliability, DISABLED_ReusedPidIsNotTheOldProcess) {
+  REQUIRE_BPF();
+  // The target exits; a new process gets its pid at once (ns_last_pid) and makes calls while
+  // iotrace is still attached. None of them may be counted for the old process.
+  Attached a("wl_counted", {"exit"});
+  pid_t old_pid = a.w.pid;
+  a.go_and_wait_done();
+  wait_exit(old_pid);
+  {
+    std::ofstream last("/proc/sys/kernel/ns_last_pid");
+    last << old_pid - 1;
+  }
+  pid_t reused = fork();
+  if (reused == 0) {
+    for (int i = 0; i < 3000000; ++i) syscall(SYS_getppid);
+    _exit(0);
+  }
+  std::string out = read_all(a.t.out);
+  int code = wait_exit(a.t.pid);
+  kill(reused, SIGKILL);
+  waitpid(reused, nullptr, 0);
+  close(a.w.in);
+  close(a.w.out);
+  if (reused != old_pid) GTEST_SKIP() << "another process took pid " << old_pid << " first";
+  ASSERT_EQ(code, 0);
+  auto report = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << out;
+  ASSERT_EQ(report.at("processes").size(), 1u);
+  const auto& p = process_of(report, old_pid);
+  EXPECT_TRUE(p.at("exited").get<bool>());
+  EXPECT_EQ(p.at("comm"), "wl_counted");
+  EXPECT_EQ(syscall_calls(p, "write", "tcp"), 10000u);
+  EXPECT_EQ(syscall_calls(p, "getppid"), 50u) << "calls of the new process with the same pid were counted";
+}
+
 // --- iotrace under pressure ------------------------------------------------------------------
 
 TEST_F(Reliability, SigtermReportsAndExitsZero) {

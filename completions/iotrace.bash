@@ -4,7 +4,7 @@
 # and long option of the program appears here: a new command gets its own block in
 # _iotrace_command_opts and, if it takes values, in _iotrace_complete_value.
 
-_iotrace_commands="attach demo report"
+_iotrace_commands="attach top doctor demo report"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring"
 # Finding ids, for options that take them (a future fail-on option).
@@ -17,8 +17,13 @@ uring-cq-overflow aio-submit-blocked thread-per-connection-scale"
 _iotrace_command_opts() {
     case $1 in
         attach)
-            echo "-h --help -d --duration --json -o --output -f --follow-children
+            echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
                   --stall-threshold --block-threshold --save-capture" ;;
+        top)
+            echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
+                  --stall-threshold" ;;
+        doctor)
+            echo "-h --help --json" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
@@ -43,6 +48,14 @@ _iotrace_complete_value() {
         -o | --output | --save-capture)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
+        -i | --interval)
+            COMPREPLY=($(compgen -W "1s 2s 5s 10s 30s" -- "$cur")) ;;
+        -p | --pid)
+            COMPREPLY=($(compgen -W "$(_iotrace_pids)" -- "$cur")) ;;
+        -n | --iterations)
+            COMPREPLY=($(compgen -W "1 5 10 0" -- "$cur")) ;;
+        -s | --sort)
+            COMPREPLY=($(compgen -W "syscalls pid stalls sys-per-op model command" -- "$cur")) ;;
         -d | --duration)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m" -- "$cur")) ;;
         --stall-threshold | --block-threshold)

@@ -4,7 +4,7 @@
 # option of the program appears here: a new command gets a line in the command list and a
 # block of its own below.
 
-set -l iotrace_commands attach demo report
+set -l iotrace_commands attach top doctor demo report
 
 # Finding ids, for options that take them (a future fail-on option).
 function __iotrace_finding_ids
@@ -34,11 +34,14 @@ complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no
 
 # Commands
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a attach -d 'Trace running processes and report'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a top -d 'Live view of every process doing I/O'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a doctor -d 'Check which iotrace features will work here'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a demo -d 'Trace a bundled sample event-loop server'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a report -d 'Render a capture saved with --save-capture'
 
 # attach
 set -l c '__fish_seen_subcommand_from attach'
+complete -c iotrace -n $c -s i -l interval -x -a '1s 5s 10s 30s' -d 'Also print a compact report this often'
 complete -c iotrace -n $c -a '(__iotrace_pids)' -d 'Process id'
 complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
 complete -c iotrace -n $c -s d -l duration -x -a '10s 30s 1m 5m' -d 'Stop after this long'
@@ -48,6 +51,21 @@ complete -c iotrace -n $c -s f -l follow-children -d "Also trace the targets' ch
 complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
 complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
 complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
+
+# top
+set -l c '__fish_seen_subcommand_from top'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -s p -l pid -x -a '(__iotrace_pids)' -d 'Only this process (repeatable)'
+complete -c iotrace -n $c -s i -l interval -x -a '500ms 1s 2s 5s' -d 'Refresh this often (1s)'
+complete -c iotrace -n $c -s b -l once -d 'Batch mode: plain snapshots, no keys'
+complete -c iotrace -n $c -s n -l iterations -x -a '1 5 10 0' -d 'Stop after N refreshes'
+complete -c iotrace -n $c -s s -l sort -x -a 'syscalls pid stalls sys-per-op model command' -d 'Initial order'
+complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
+
+# doctor
+set -l c '__fish_seen_subcommand_from doctor'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -l json -d 'Write the checks as JSON'
 
 # demo
 set -l c '__fish_seen_subcommand_from demo'

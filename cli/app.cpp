@@ -63,6 +63,9 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
                      "Also print a compact report this often while tracing: 5 (seconds), 500ms")
       ->type_name("DURATION")
       ->check(k_non_empty_duration);
+  add_policy_options(attach, a.attach.policy);
+
+  add_run_command(*app, a.run);
 
   add_top_command(*app, a.top);
   add_doctor_command(*app, a.doctor);
@@ -109,6 +112,7 @@ int run_app(int argc, char** argv) {
   for (const auto& f : args.no_feature) probes::disable_feature(f);
   try {
     if (app->got_subcommand("attach")) return run_attach(args);
+    if (app->got_subcommand("run")) return run_run(args);
     if (app->got_subcommand("top")) return run_top(args);
     if (app->got_subcommand("doctor")) return run_doctor_cmd(args);
     if (app->got_subcommand("demo")) return run_demo(args);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/policy_options.hpp"
+
 namespace iotrace::cli {
 
 struct AttachArgs {
@@ -18,6 +20,19 @@ struct AttachArgs {
   std::string block_threshold = "5ms";
   std::string save_capture;
   std::string interval;  // compact reports this often while tracing; empty: off
+  PolicyArgs policy;
+};
+
+struct RunArgs {
+  std::vector<std::string> command;
+  std::string duration;
+  bool json = false;
+  std::string output;
+  std::string stall_threshold = "20ms";
+  std::string block_threshold = "5ms";
+  std::string kill_after = "2s";
+  std::string user;
+  PolicyArgs policy;
 };
 
 struct DoctorArgs {
@@ -49,6 +64,7 @@ struct AppArgs {
   bool verbose = false;
   std::vector<std::string> no_feature;
   AttachArgs attach;
+  RunArgs run;
   DoctorArgs doctor;
   TopArgs top;
   DemoArgs demo;
@@ -60,6 +76,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& args);
 int run_app(int argc, char** argv);
 
 int run_attach(const AppArgs& args);
+int run_run(const AppArgs& args);
+CLI::App* add_run_command(CLI::App& app, RunArgs& args);  // in run_cmd.cpp
 CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& args);  // in doctor_cmd.cpp
 int run_doctor_cmd(const AppArgs& args);
 CLI::App* add_top_command(CLI::App& app, TopArgs& args);  // in top_cmd.cpp

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "cli/app.hpp"
+#include "cli/ci_report.hpp"
 #include "cli/errors.hpp"
 #include "cli/interval_report.hpp"
 #include "cli/options.hpp"
@@ -38,13 +39,22 @@ int run_attach(const AppArgs& args) {
   }
   if (!a.duration.empty()) s.duration_ns = parse_duration_option("--duration", a.duration);
   s.trace.follow_children = a.follow_children;
-  s.trace.stall_ns = parse_duration_option("--stall-threshold", a.stall_threshold);
+  Policy policy = build_policy(a.policy);
+  s.trace.stall_ns =
+      stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
   s.out = {a.json, a.output, a.save_capture};
+  CiRun ci;
+  ci.suite_name = "iotrace attach " + fmt::format("{}", fmt::join(a.pids, " "));
+  ci.timestamp = utc_timestamp_now();
   add_progress(s, a.interval);
   Report report = run_session(s);
-  emit_report(report, s.out);
-  return k_exit_ok;
+  if (!policy.has_rules() && a.policy.junit.empty()) {
+    emit_report(report, s.out);
+    return k_exit_ok;
+  }
+  ci.time_s = static_cast<double>(report.duration_ns) / 1e9;
+  return finish_ci_run(report, s.out, policy, a.policy.junit, ci);
 }
 
 int run_report(const AppArgs& args) {

@@ -4,26 +4,33 @@
 # and long option of the program appears here: a new command gets its own block in
 # _iotrace_command_opts and, if it takes values, in _iotrace_complete_value.
 
-_iotrace_commands="attach top doctor demo report"
+_iotrace_commands="attach run top doctor demo report"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring"
-# Finding ids, for options that take them (a future fail-on option).
+# Finding ids and severities, for --fail-on.
 _iotrace_finding_ids="blocking-call-on-loop slow-call-on-loop preempted-on-loop
 blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize scan-waste
 busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched uring-iowq-punts
 uring-cq-overflow aio-submit-blocked thread-per-connection-scale"
+_iotrace_severities="info low medium high info+ low+ medium+ high+"
+_iotrace_policy_opts="--fail-on --max-stall --max-syscalls-per-op --policy --junit"
 
 # Options of each command.
 _iotrace_command_opts() {
     case $1 in
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
-                  --stall-threshold --block-threshold --save-capture" ;;
+                  --stall-threshold --block-threshold --save-capture
+                  $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
                   --stall-threshold" ;;
         doctor)
             echo "-h --help --json" ;;
+        run)
+            echo "-h --help -d --duration --json -o --output --stall-threshold
+                  --block-threshold --kill-after --user --require-success
+                  $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
@@ -56,6 +63,21 @@ _iotrace_complete_value() {
             COMPREPLY=($(compgen -W "1 5 10 0" -- "$cur")) ;;
         -s | --sort)
             COMPREPLY=($(compgen -W "syscalls pid stalls sys-per-op model command" -- "$cur")) ;;
+        --fail-on)
+            # a comma list: complete the part after the last comma
+            local head=
+            [[ $cur == *,* ]] && head=${cur%,*},
+            COMPREPLY=($(compgen -P "$head" -W "$_iotrace_finding_ids $_iotrace_severities" \
+                -- "${cur##*,}")) ;;
+        --policy | --junit)
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+        --max-stall | --kill-after)
+            COMPREPLY=($(compgen -W "10ms 20ms 50ms 100ms 1s 2s 5s" -- "$cur")) ;;
+        --max-syscalls-per-op)
+            COMPREPLY=($(compgen -W "2 4 8 16" -- "$cur")) ;;
+        --user)
+            COMPREPLY=($(compgen -u -- "$cur")) ;;
         -d | --duration)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m" -- "$cur")) ;;
         --stall-threshold | --block-threshold)
@@ -107,6 +129,21 @@ _iotrace() {
             COMPREPLY=($(compgen -W "$_iotrace_commands" -- "$cur"))
         fi
         return
+    fi
+
+    if [[ $cmd == run ]]; then
+        local j
+        for ((j = i + 1; j < cword; j++)); do
+            if [[ ${words[j]} == -- ]]; then
+                if ((j + 1 == cword)); then
+                    COMPREPLY=($(compgen -c -- "$cur"))
+                else
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                fi
+                return
+            fi
+        done
     fi
 
     if [[ $cur == -* ]]; then

@@ -4,14 +4,15 @@
 # option of the program appears here: a new command gets a line in the command list and a
 # block of its own below.
 
-set -l iotrace_commands attach top doctor demo report
+set -l iotrace_commands attach run top doctor demo report
 
-# Finding ids, for options that take them (a future fail-on option).
+# Finding ids and severities, for --fail-on.
 function __iotrace_finding_ids
     printf '%s\n' blocking-call-on-loop slow-call-on-loop preempted-on-loop \
         blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize \
         scan-waste busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched \
         uring-iowq-punts uring-cq-overflow aio-submit-blocked thread-per-connection-scale
+    printf '%s\n' info low medium high info+ low+ medium+ high+
 end
 
 # Running processes (not threads), with their command names.
@@ -34,6 +35,7 @@ complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no
 
 # Commands
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a attach -d 'Trace running processes and report'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a run -d 'Start a command, trace it and check a policy'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a top -d 'Live view of every process doing I/O'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a doctor -d 'Check which iotrace features will work here'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a demo -d 'Trace a bundled sample event-loop server'
@@ -51,6 +53,11 @@ complete -c iotrace -n $c -s f -l follow-children -d "Also trace the targets' ch
 complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
 complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
 complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
+complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on these finding ids or severities'
+complete -c iotrace -n $c -l max-stall -x -a '10ms 20ms 50ms 100ms' -d 'Fail on a longer loop iteration'
+complete -c iotrace -n $c -l max-syscalls-per-op -x -a '2 4 8 16' -d 'Fail above N syscalls per operation'
+complete -c iotrace -n $c -l policy -r -F -d 'Read rules and suppressions from FILE'
+complete -c iotrace -n $c -l junit -r -F -d 'Also write JUnit XML to FILE'
 
 # top
 set -l c '__fish_seen_subcommand_from top'
@@ -66,6 +73,28 @@ complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d
 set -l c '__fish_seen_subcommand_from doctor'
 complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
 complete -c iotrace -n $c -l json -d 'Write the checks as JSON'
+
+# run
+# after 'run ... --' the words belong to the command
+function __iotrace_run_cmd_started
+    contains -- -- (commandline -opc)
+end
+set -l c '__fish_seen_subcommand_from run; and not __iotrace_run_cmd_started'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -s d -l duration -x -a '10s 30s 1m 5m' -d 'Stop the command after this long'
+complete -c iotrace -n $c -l json -d 'Write the report as JSON'
+complete -c iotrace -n $c -s o -l output -r -F -d 'Write the report to FILE'
+complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
+complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
+complete -c iotrace -n $c -l kill-after -x -a '500ms 2s 5s 10s' -d 'SIGKILL this long after SIGTERM (2s)'
+complete -c iotrace -n $c -l user -x -a '(__fish_complete_users)' -d 'Run the command as USER'
+complete -c iotrace -n $c -l require-success -d 'Fail when the command fails or crashes'
+complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on these finding ids or severities'
+complete -c iotrace -n $c -l max-stall -x -a '10ms 20ms 50ms 100ms' -d 'Fail on a longer loop iteration'
+complete -c iotrace -n $c -l max-syscalls-per-op -x -a '2 4 8 16' -d 'Fail above N syscalls per operation'
+complete -c iotrace -n $c -l policy -r -F -d 'Read rules and suppressions from FILE'
+complete -c iotrace -n $c -l junit -r -F -d 'Also write JUnit XML to FILE'
+complete -c iotrace -n '__fish_seen_subcommand_from run; and __iotrace_run_cmd_started' -a '(__fish_complete_subcommand -- --)'
 
 # demo
 set -l c '__fish_seen_subcommand_from demo'

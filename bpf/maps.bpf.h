@@ -30,7 +30,10 @@ const volatile __s32 cfg_nr_io_uring_setup = -1;
 const volatile __s32 cfg_nr_prctl = -1;
 const volatile __s32 cfg_nr_futex = -1;
 
-/* Processes being traced: tgid -> 1. The first thing every hot program checks. */
+/* Processes being traced: tgid -> IOT_TARGET_LIVE, or IOT_TARGET_GONE once the whole process
+ * exited (kept so user space still learns of children that came and went). */
+#define IOT_TARGET_LIVE 1
+#define IOT_TARGET_GONE 2
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -110,13 +113,19 @@ static __always_inline bool bit_set(const volatile __u64 *bits, long nr)
 	return (bits[w] >> (n % 64)) & 1;
 }
 
+/* Set when the single target's thread group has exited: its pid may be reused. */
+volatile __u32 one_tgid_gone = 0;
+
 static __always_inline bool is_target(__u32 tgid)
 {
+	__u8 *v;
+
 	if (cfg_one_tgid)
-		return tgid == cfg_one_tgid;
+		return tgid == cfg_one_tgid && !one_tgid_gone;
 	if (cfg_trace_all)
 		return tgid != cfg_self_tgid && tgid != 0;
-	return bpf_map_lookup_elem(&iot_targets, &tgid) != NULL;
+	v = bpf_map_lookup_elem(&iot_targets, &tgid);
+	return v && *v == IOT_TARGET_LIVE;
 }
 
 static __always_inline __u32 log2_slot(__u64 v)

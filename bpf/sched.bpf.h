@@ -73,6 +73,22 @@ static __always_inline void on_exit(struct task_struct *task)
 		t->flags |= IOT_THR_EXITED;
 		t->last_ns = bpf_ktime_get_ns();
 	}
+	/* The last thread of a process: its pid may be reused at once, and a new process with
+	 * that pid must not be counted as the target (signal->live reaches 0 before this
+	 * tracepoint, on every kernel with it). */
+	if (BPF_CORE_READ(task, signal, live.counter) == 0) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+		__u8 *v;
+
+		if (cfg_one_tgid) {
+			if (tgid == cfg_one_tgid)
+				one_tgid_gone = 1;
+			return;
+		}
+		v = bpf_map_lookup_elem(&iot_targets, &tgid);
+		if (v)
+			*v = IOT_TARGET_GONE;
+	}
 }
 
 /* With --follow-children, new processes of a target become targets at fork. */
@@ -84,7 +100,7 @@ static __always_inline void on_fork(struct task_struct *parent, struct task_stru
 
 	if (!cfg_follow_children || cpid != BPF_CORE_READ(child, tgid) || !is_target(ptgid))
 		return;
-	bpf_map_update_elem(&iot_targets, &cpid, &one, BPF_ANY);
+	bpf_map_update_elem(&iot_targets, &cpid, &one, BPF_ANY); /* IOT_TARGET_LIVE */
 }
 
 SEC("tp_btf/sched_switch")

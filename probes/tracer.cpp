@@ -227,9 +227,10 @@ struct Tracer::Impl {
                        fmt::format("creating the ring buffer failed: {}", errno_text(errno)));
   }
 
-  void add_target(uint32_t pid, bool followed) {
-    __u8 one = 1;
-    if (bpf_map_update_elem(bpf_map__fd(skel->maps.iot_targets), &pid, &one, BPF_ANY))
+  // in_kernel false: the kernel side already knows it (a child added at fork, maybe gone since)
+  void add_target(uint32_t pid, bool followed, bool in_kernel = true) {
+    __u8 one = 1;  // IOT_TARGET_LIVE
+    if (in_kernel && bpf_map_update_elem(bpf_map__fd(skel->maps.iot_targets), &pid, &one, BPF_ANY))
       throw TraceError(TraceError::Kind::internal,
                        fmt::format("registering pid {} failed: {}", pid, errno_text(errno)));
     if (procs.count(pid)) return;
@@ -543,7 +544,7 @@ Capture Tracer::Impl::collect() {
   c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children};
   c.notes = notes;
   for (uint32_t pid : map_targets())
-    if (!procs.count(pid)) add_target(pid, true);  // a child added in the kernel at fork
+    if (!procs.count(pid)) add_target(pid, true, false);  // a child added in the kernel at fork
   if (opts.all_processes) {
     // every process that made a call is a target; learn them from the thread map
     int fd = bpf_map__fd(skel->maps.iot_threads);
@@ -645,8 +646,20 @@ void Tracer::poll(int timeout_ms) {
 }
 
 bool Tracer::all_exited() {
-  for (auto& [pid, p] : impl_->procs)
-    if (!p.exited && process_alive(pid, p.start_time_ticks)) return false;
+  bool all = true;
+  for (auto& [pid, p] : impl_->procs) {
+    if (p.exited) continue;
+    if (process_alive(pid, p.start_time_ticks)) {
+      all = false;
+      continue;
+    }
+    // Gone, or its pid now names another process (start times differ): stop tracing the
+    // pid so a process that reuses it is never counted as the old one.
+    p.exited = true;
+    uint32_t key = pid;
+    bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.iot_targets), &key);
+  }
+  if (!all) return false;
   // children created in the kernel since the last look are targets too
   for (uint32_t pid : impl_->map_targets())
     if (!impl_->procs.count(pid) && process_alive(pid, 0)) return false;

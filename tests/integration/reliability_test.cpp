@@ -375,11 +375,9 @@ TEST_F(Reliability, TargetInItsOwnPidAndMountNamespace) {
   EXPECT_EQ(syscall_calls(p, "getppid"), 50u);
 }
 
-// Disabled: fails today. The kernel side filters on the tgid alone (cfg_one_tgid, iot_targets)
-// and keeps it after the target exits, so a new process that gets the pid before iotrace stops
-// is counted as the old one (30,000 to 40,000 extra getppid calls here). Enable with the fix:
-// forget a target in the sched_process_exit program when its thread group is gone.
-TEST_F(Reliability, DISABLED_ReusedPidIsNotTheOldProcess) {
+// The kernel side forgets a target in sched_process_exit once its whole thread group is gone,
+// so a new process that gets the pid before iotrace stops is not counted as the old one.
+TEST_F(Reliability, ReusedPidIsNotTheOldProcess) {
   REQUIRE_BPF();
   // The target exits; a new process gets its pid at once (ns_last_pid) and makes calls while
   // iotrace is still attached. None of them may be counted for the old process.

@@ -37,7 +37,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("FEATURE")
       ->check(CLI::IsMember({"tp_btf", "io_uring"}));
   app->footer("Exit status: 0 ok, 1 policy violated, 2 usage, 3 target, 4 environment, "
-              "5 command failed to start, 70 internal error. See iotrace(8).");
+              "5 command failed to start, 70 internal error, 130 a second Ctrl-C. See iotrace(8).");
 
   auto* attach = app->add_subcommand("attach", "Trace running processes and report");
   attach->add_option("pid", a.attach.pids, "Process ids to trace (all their threads)")

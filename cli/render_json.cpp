@@ -49,6 +49,11 @@ json process_json(const ProcessReport& p) {
   j["threads_seen"] = p.threads_seen;
   j["sockets_open"] = pr.sockets_open;
   j["stack_rlimit_bytes"] = pr.stack_rlimit_bytes;
+  j["ns_pid"] = pr.ns_pid ? json(pr.ns_pid) : json(nullptr);
+  j["parked"] = json::array();
+  for (const auto& x : pr.parked)
+    j["parked"].push_back({{"syscall", syscall_name(x.nr)}, {"fd_kind", fd_kind_name(x.fd_kind)},
+                           {"threads", x.threads}});
   const auto& m = p.model;
   j["model"] = {{"model", m.model},
                 {"parts", m.parts},

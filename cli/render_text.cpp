@@ -268,7 +268,7 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   }
   for (const auto& p : r.processes) {
     o += "\n" + wrap(fmt::format("process {} ({}){}: traced {}, {} thread{} seen{}", p.process.pid,
-                                 escape_text(p.process.comm), p.process.followed ? " [child]" : "",
+                                 escape_text(p.process.comm) + (p.process.ns_pid ? fmt::format(", pid {} in its namespace", p.process.ns_pid) : std::string()), p.process.followed ? " [child]" : "",
                                  format_duration(p.process.traced_ns), p.threads_seen,
                                  p.threads_seen == 1 ? "" : "s",
                                  p.process.exited ? ", exited during the trace" : ""),

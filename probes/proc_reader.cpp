@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "probes/trace_error.hpp"
+#include "src/syscall_table.hpp"
 
 namespace iotrace::probes {
 namespace {
@@ -77,6 +78,34 @@ bool is_go_binary(const std::string& path) {
 std::string basename_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::optional<std::string> read_file(const std::string& path, size_t limit);
+
+namespace {
+
+// Threads blocked in a call right now, by call and fd kind. A call in flight since before the
+// trace never completes while traced: thread-per-connection servers idle in read() or
+// accept() show up only here.
+std::vector<ParkedCalls> parked_calls(uint32_t pid, const std::map<int, FdKind>& kinds) {
+  std::map<std::pair<int, FdKind>, uint32_t> by;
+  for (const auto& tid : dir_entries(fmt::format("/proc/{}/task", pid))) {
+    auto text = read_file(fmt::format("/proc/{}/task/{}/syscall", pid, tid), 4096);
+    if (!text) continue;
+    auto sc = parse_task_syscall(*text);
+    if (!sc) continue;
+    FdKind k = FdKind::none;
+    if (syscall_has(sc->nr, k_fd_arg0)) {
+      auto it = kinds.find(static_cast<int>(sc->arg0));
+      k = it == kinds.end() ? FdKind::bad : it->second;
+    }
+    ++by[{sc->nr, k}];
+  }
+  std::vector<ParkedCalls> out;
+  for (const auto& [key, n] : by) out.push_back({key.first, key.second, n});
+  return out;
 }
 
 }  // namespace
@@ -167,6 +196,7 @@ bool fill_process(ProcessRecord& p) {
   if (auto st = read_status(p.pid)) {
     p.threads_now = st->threads;
     p.vm_rss_bytes = st->vm_rss_bytes;
+    p.ns_pid = st->ns_pid;
   }
   if (auto lim = read_file(fmt::format("/proc/{}/limits", p.pid)))
     p.stack_rlimit_bytes = parse_stack_limit(*lim).value_or(0);
@@ -184,6 +214,7 @@ bool fill_process(ProcessRecord& p) {
     if (k == FdKind::socket_other) ++p.sockets_open;
     if (k == FdKind::epoll) epfds.push_back(fd);
   }
+  p.parked = parked_calls(p.pid, kinds);
   p.epoll.clear();
   for (int epfd : epfds) {
     auto text = read_file(fmt::format("/proc/{}/fdinfo/{}", p.pid, epfd));

@@ -81,6 +81,14 @@ struct EpollInstance {
   std::vector<EpollEntry> entries;
 };
 
+// Threads found blocked in one kind of call when /proc was read (calls in flight since before
+// the trace never complete while traced, so only /proc shows them).
+struct ParkedCalls {
+  int nr = 0;
+  FdKind fd_kind = FdKind::none;
+  uint32_t threads = 0;
+};
+
 struct ProcessRecord {
   uint32_t pid = 0;
   uint32_t ppid = 0;
@@ -97,7 +105,9 @@ struct ProcessRecord {
   uint32_t sockets_open = 0;
   std::vector<EpollInstance> epoll;     // interest lists read at the end of the trace
   std::vector<std::string> libraries;   // mapped shared objects (basename), for runtime hints
-  bool go_binary = false;  // the executable carries Go's build info: its poller runs on any thread
+  bool go_binary = false;
+  uint32_t ns_pid = 0;  // the pid inside the process's own pid namespace, when it has one
+  std::vector<ParkedCalls> parked;  // the executable carries Go's build info: its poller runs on any thread
 };
 
 struct Frame {

@@ -92,6 +92,13 @@ Stack stack_from(const json& j) {
   return s;
 }
 
+json parked_json(const std::vector<ParkedCalls>& parked) {
+  json a = json::array();
+  for (const auto& x : parked)
+    a.push_back({{"nr", x.nr}, {"fd_kind", fd_kind_name(x.fd_kind)}, {"threads", x.threads}});
+  return a;
+}
+
 const char* flag_kind_name(FlagKind k) {
   switch (k) {
     case FlagKind::slow: return "slow";
@@ -150,7 +157,9 @@ json capture_to_json(const Capture& c) {
                               {"sockets_open", p.sockets_open},
                               {"epoll", ep},
                               {"libraries", utf8(p.libraries)},
-                              {"go_binary", p.go_binary}});
+                              {"go_binary", p.go_binary},
+                              {"ns_pid", p.ns_pid},
+                              {"parked", parked_json(p.parked)}});
   }
   j["threads"] = json::array();
   for (const auto& t : c.threads) {
@@ -276,6 +285,10 @@ Result<Capture> capture_from_json(const json& j) try {
     }
     r.libraries = p.value("libraries", std::vector<std::string>{});
     r.go_binary = get_or(p, "go_binary", false);
+    r.ns_pid = get_or<uint32_t>(p, "ns_pid", 0);
+    for (const auto& x : p.value("parked", json::array()))
+      r.parked.push_back({x.at("nr").get<int>(), kind_from(x, "fd_kind"),
+                          get_or<uint32_t>(x, "threads", 0)});
     c.processes.push_back(std::move(r));
   }
   for (const auto& t : j.value("threads", json::array())) {

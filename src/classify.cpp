@@ -280,6 +280,17 @@ std::string epoll_modes(const Capture& c, const ProcessReport& pr, ProcessModel&
   return trigger_of(fd_edge, fd_level);
 }
 
+// Threads blocked right now in a read, receive or accept on a socket or pipe.
+uint32_t parked_io_threads(const ProcessRecord& p) {
+  uint32_t n = 0;
+  for (const auto& x : p.parked) {
+    bool io = syscall_has(x.nr, k_read) || syscall_name(x.nr) == "accept" ||
+              syscall_name(x.nr) == "accept4";
+    if (io && (is_socket(x.fd_kind) || x.fd_kind == FdKind::pipe)) n += x.threads;
+  }
+  return n;
+}
+
 std::string blocking_sentence(const ProcessReport& pr, const std::vector<ThreadProfile>& profs,
                               size_t workers) {
   uint64_t sock = 0, ops = 0, switches = 0;
@@ -291,7 +302,7 @@ std::string blocking_sentence(const ProcessReport& pr, const std::vector<ThreadP
   uint64_t stack = pr.process.stack_rlimit_bytes ? pr.process.stack_rlimit_bytes : 8ull << 20;
   return fmt::format(
       "{} thread{} blocking I/O with no multiplexer ({} calls on blocking sockets): "
-      "thread-per-connection. Each thread reserves {} of stack (RLIMIT_STACK), so 10,000 "
+      "thread-per-connection. A thread's stack defaults to {} (RLIMIT_STACK), so 10,000 "
       "connections would reserve {} of address space; {:.1f} context switches per operation",
       workers, workers == 1 ? " does" : "s do", sock, format_bytes(stack), format_bytes(stack * 10000),
       ratio(static_cast<double>(switches), static_cast<double>(ops)));
@@ -444,6 +455,18 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
       m.sentence += fmt::format("; {} acceptor thread{} wait{} in {} for new connections only",
                                 acceptors, acceptors == 1 ? "" : "s", acceptors == 1 ? "s" : "",
                                 fmt::join(acceptor_parts, " and "));
+  } else if (uint32_t parked = parked_io_threads(pr.process); parked >= 2) {
+    // Blocked since before the trace: no call completed, but /proc shows where they wait.
+    m.model = "blocking";
+    parts.push_back("blocking");
+    uint64_t stack = pr.process.stack_rlimit_bytes ? pr.process.stack_rlimit_bytes : 8ull << 20;
+    m.sentence = fmt::format(
+        "{} threads are parked in blocking reads or accepts on sockets and pipes (seen in /proc: "
+        "their calls began before the trace): thread-per-connection. A thread's stack defaults "
+        "to {} (RLIMIT_STACK), so 10,000 connections would reserve {} of address space",
+        parked, format_bytes(stack), format_bytes(stack * 10000));
+    m.evidence.push_back({"parked_io_threads", static_cast<double>(parked)});
+    m.confidence = std::min(1.0, 0.5 + parked / 20.0);
   } else if (total_calls < k_min_calls * std::max<size_t>(profs.size(), 1)) {
     m.model = "idle";
     m.sentence = fmt::format("{} syscalls in {}: too little activity to classify", total_calls,
@@ -471,7 +494,8 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   double conf = 0;
   for (const auto& t : m.threads)
     if (t.role != "idle") conf = std::max(conf, t.confidence);
-  m.confidence = m.model == "idle" ? 1.0 : m.model == "unknown" ? 0.0 : conf;
+  if (m.confidence == 0 || m.model == "idle" || m.model == "unknown" || conf > 0)
+    m.confidence = m.model == "idle" ? 1.0 : m.model == "unknown" ? 0.0 : std::max(conf, m.confidence);
   return m;
 }
 

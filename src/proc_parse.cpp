@@ -60,6 +60,10 @@ std::optional<ProcStatus> parse_status(std::string_view text) {
     else if (key == "Pid") have_pid = to_num(val, st.pid);
     else if (key == "PPid") to_num(val, st.ppid);
     else if (key == "Threads") to_num(val, st.threads);
+    else if (key == "NSpid") {
+      auto f = fields(val);
+      if (f.size() > 1) to_num(f.back(), st.ns_pid);
+    }
     else if (key == "VmSize") st.has_vm = true;
     else if (key == "VmRSS") {
       auto f = fields(val);
@@ -141,6 +145,16 @@ std::vector<MapsEntry> parse_maps(std::string_view text) {
     out.push_back(std::move(m));
   }
   return out;
+}
+
+std::optional<TaskSyscall> parse_task_syscall(std::string_view text) {
+  auto f = fields(trim(text.substr(0, text.find('\n'))));
+  if (f.size() < 2) return std::nullopt;
+  TaskSyscall t;
+  if (!to_num(f[0], t.nr) || t.nr < 0) return std::nullopt;
+  auto a0 = f[1].substr(0, 2) == "0x" ? f[1].substr(2) : f[1];
+  if (!to_num(a0, t.arg0, 16)) return std::nullopt;
+  return t;
 }
 
 std::vector<PerfMapEntry> parse_perf_map(std::string_view text) {

@@ -16,6 +16,7 @@ struct ProcStatus {
   char state = '?';
   uint32_t tgid = 0, pid = 0, ppid = 0;
   uint32_t threads = 0;
+  uint32_t ns_pid = 0;  // innermost pid namespace's pid (last NSpid field); 0 when only one
   uint64_t vm_rss_bytes = 0;
   bool has_vm = false;  // kernel threads have no VmSize line
 };
@@ -44,6 +45,14 @@ struct MapsEntry {
   std::string path;
 };
 std::vector<MapsEntry> parse_maps(std::string_view text);
+
+// /proc/PID/task/TID/syscall: the call a blocked thread is parked in ("nr arg0 ... sp pc").
+// nullopt when the thread is running or not in a syscall.
+struct TaskSyscall {
+  int nr = -1;
+  uint64_t arg0 = 0;
+};
+std::optional<TaskSyscall> parse_task_syscall(std::string_view text);
 
 // /tmp/perf-PID.map lines: "START SIZE name" in hex.
 struct PerfMapEntry {

@@ -369,6 +369,7 @@ TEST_F(Reliability, TargetInItsOwnPidAndMountNamespace) {
   auto report = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(report.is_object()) << out;
   const auto& p = process_of(report, host_pid);
+  EXPECT_EQ(p.at("ns_pid"), 1);  // the pid it knows itself by
   EXPECT_EQ(syscall_calls(p, "write", "tcp"), 10000u);
   EXPECT_EQ(syscall_calls(p, "read", "tcp"), 10007u);
   EXPECT_EQ(syscall_calls(p, "pread64", "regular"), 3u);

@@ -45,7 +45,7 @@ TEST(Classify, BlockingThreadPerConnection) {
   EXPECT_EQ(m.trigger, "");
   EXPECT_EQ(m.sentence,
             "4 threads do blocking I/O with no multiplexer (603 calls on blocking sockets): "
-            "thread-per-connection. Each thread reserves 8.0MiB of stack (RLIMIT_STACK), so 10,000 "
+            "thread-per-connection. A thread's stack defaults to 8.0MiB (RLIMIT_STACK), so 10,000 "
             "connections would reserve 78.1GiB of address space; 1.0 context switches per operation");
   EXPECT_EQ(evidence(m.evidence, "blocking_socket_threads"), 4);
   const ThreadModel& t = thread_model(rep.processes[0], 101);
@@ -497,4 +497,23 @@ TEST(DetectRuntime, GoFromItsElfSectionsNotItsName) {
   EXPECT_NE(why.find(".go.buildinfo"), std::string::npos);
   p.go_binary = false;
   EXPECT_EQ(iotrace::detect_runtime(p, &why), "");
+}
+
+// Threads blocked since before the trace complete no call while traced: /proc shows them.
+TEST(Classify, ThreadsParkedInReadsSinceBeforeTheTraceAreBlocking) {
+  iotrace::Capture c;
+  iotrace::ProcessRecord p;
+  p.pid = 50;
+  p.stack_rlimit_bytes = 8ull << 20;
+  p.parked.push_back({0 /* read */, iotrace::FdKind::socket_other, 9998});
+  p.parked.push_back({43 /* accept */, iotrace::FdKind::socket_other, 1});
+  p.parked.push_back({230 /* clock_nanosleep */, iotrace::FdKind::none, 1});
+  c.processes.push_back(p);
+  auto rep = iotrace::build_report(c);
+  const auto& m = rep.processes[0].model;
+  EXPECT_EQ(m.model, "blocking");
+  EXPECT_NE(m.sentence.find("9999 threads are parked"), std::string::npos) << m.sentence;
+  // a process with a single parked reader is not called thread-per-connection
+  c.processes[0].parked = {{0, iotrace::FdKind::pipe, 1}};
+  EXPECT_EQ(iotrace::build_report(c).processes[0].model.model, "idle");
 }

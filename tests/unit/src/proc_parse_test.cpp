@@ -196,3 +196,21 @@ TEST(ParsePerfMap, NamesWithSpaces) {
 
 }  // namespace
 }  // namespace iotrace
+
+TEST(ProcParse, TaskSyscallOfAParkedThread) {
+  auto t = iotrace::parse_task_syscall("0 0x7 0x7ffd0 0x1000 0x0 0x0 0x0 0x7ffc 0x7f12\n");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->nr, 0);
+  EXPECT_EQ(t->arg0, 7u);
+  EXPECT_FALSE(iotrace::parse_task_syscall("running\n").has_value());
+  EXPECT_FALSE(iotrace::parse_task_syscall("-1 0x7ffc 0x7f12\n").has_value());
+  EXPECT_FALSE(iotrace::parse_task_syscall("").has_value());
+}
+
+TEST(ProcParse, StatusNamespacePid) {
+  auto st = iotrace::parse_status("Name:\tsh\nPid:\t4242\nNSpid:\t4242\t1\n");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->ns_pid, 1u);
+  st = iotrace::parse_status("Name:\tsh\nPid:\t4242\nNSpid:\t4242\n");
+  EXPECT_EQ(st->ns_pid, 0u);
+}

@@ -26,7 +26,6 @@ const volatile __s32 cfg_nr_epoll_ctl = -1;
 const volatile __s32 cfg_nr_select = -1;
 const volatile __s32 cfg_nr_pselect6 = -1;
 const volatile __s32 cfg_nr_io_uring_enter = -1;
-const volatile __s32 cfg_nr_io_uring_setup = -1;
 const volatile __s32 cfg_nr_prctl = -1;
 const volatile __s32 cfg_nr_futex = -1;
 
@@ -83,14 +82,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } iot_loss SEC(".maps");
-
-/* Zero value used to create entries (too big for the BPF stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct iot_thread);
-} iot_scratch SEC(".maps");
 
 static __always_inline void count_loss(__u32 kind)
 {

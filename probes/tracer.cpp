@@ -146,7 +146,6 @@ struct Tracer::Impl {
     ro->cfg_nr_select = nr_of("select");
     ro->cfg_nr_pselect6 = nr_of("pselect6");
     ro->cfg_nr_io_uring_enter = nr_of("io_uring_enter");
-    ro->cfg_nr_io_uring_setup = nr_of("io_uring_setup");
     ro->cfg_nr_prctl = nr_of("prctl");
     ro->cfg_nr_futex = nr_of("futex");
 

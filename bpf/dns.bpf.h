@@ -18,8 +18,7 @@ int BPF_KPROBE(iot_dns_enter)
 		return 0; /* only the outermost resolver call is timed */
 	t->dns_start_ns = now;
 	t->dns_fn = (__s32)bpf_get_attach_cookie(ctx);
-	t->dns_sleep_base = t->sleep_ns;
-	t->dns_runq_base = t->runq_ns;
+	sched_mark(t, &t->dns_sleep_base, &t->dns_runq_base, false);
 	t->dns_stack = -1;
 	if (t->wait_exit_ns) {
 		user_stack_id(ctx, &t->dns_stack);
@@ -48,10 +47,9 @@ int BPF_KRETPROBE(iot_dns_exit)
 			.nr = IOT_NR_FN_BASE + (t->dns_fn & 0xff),
 			.kind = IOT_FLAG_DNS,
 			.lat_ns = now - t->dns_start_ns,
-			.sleep_ns = t->sleep_ns - t->dns_sleep_base,
-			.runq_ns = t->runq_ns - t->dns_runq_base,
 			.sp_words = t->dns_sp_words,
 		};
+		sched_since(t, t->dns_sleep_base, t->dns_runq_base, &r.sleep_ns, &r.runq_ns, false);
 		record_flag(&r);
 	}
 	t->dns_start_ns = 0;

@@ -118,6 +118,8 @@ struct iot_thread {
 	__u64 invol_switches;
 	__u32 out_sleeping;    /* 1 when the last switch-out was a sleep */
 	__u32 pad1;
+	__u64 offcpu_ns;       /* off CPU in all (with cfg_runq_from_task: sleep = off CPU - runq) */
+	__u64 run_delay0;      /* task's sched_info.run_delay when first seen */
 	/* event-loop iteration accounting */
 	__u64 wait_exit_ns;    /* return of the last multiplexing wait; 0 before the first */
 	__u64 iter_sys_ns;     /* time in non-wait syscalls since wait_exit_ns */

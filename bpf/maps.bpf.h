@@ -19,6 +19,9 @@ const volatile __u32 cfg_self_tgid = 0;
 /* The one target when there is exactly one and no children are followed: a compare is
  * cheaper than the hash lookup every other process on the host would pay. */
 const volatile __u32 cfg_one_tgid = 0;
+/* Run-queue delay read from the task's own sched_info.run_delay (CONFIG_SCHED_INFO) instead of
+ * timing wakeups: no sched_wakeup program, which every wakeup on the host would run. */
+const volatile __u32 cfg_runq_from_task = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* x86_64 numbers, passed in so this file carries no syscall table of its own. */

@@ -34,11 +34,17 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 			t->vol_switches++;
 		else
 			t->invol_switches++;
+		if (cfg_runq_from_task) {
+			/* prev is still current here: its totals are consistent (see sched_mark) */
+			sched_since(t, 0, t->run_delay0, &t->sleep_ns, &t->runq_ns, direct);
+		}
 	}
 	tid = BPF_CORE_READ(next, pid);
 	t = next_t ? bpf_map_lookup_elem(&iot_threads, &tid) : NULL;
 	if (t) {
-		if (t->offcpu_since_ns) {
+		if (t->offcpu_since_ns && cfg_runq_from_task) {
+			t->offcpu_ns += now - t->offcpu_since_ns;
+		} else if (t->offcpu_since_ns) {
 			__u64 ready = t->offcpu_since_ns;
 			if (t->out_sleeping) {
 				ready = t->wakeup_ns > t->offcpu_since_ns ? t->wakeup_ns : now;

@@ -58,7 +58,7 @@ static __always_inline bool is_wait(struct iot_thread *t, long nr)
 	return bit_set(cfg_wait_sys, nr);
 }
 
-static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 now)
+static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 now, bool direct)
 {
 	__u64 dur = now - t->wait_exit_ns;
 	struct iot_stall_event *e;
@@ -76,8 +76,7 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	e->start_ns = t->wait_exit_ns;
 	e->dur_ns = dur;
 	e->sys_ns = t->iter_sys_ns;
-	e->sleep_ns = t->sleep_ns - t->iter_sleep_base;
-	e->runq_ns = t->runq_ns - t->iter_runq_base;
+	sched_since(t, t->iter_sleep_base, t->iter_runq_base, &e->sleep_ns, &e->runq_ns, direct);
 	e->cpu_ns = cpu_now(t, now) - t->iter_cpu_base;
 	e->max_sys_ns = t->iter_max_sys_ns;
 	e->max_nr = t->iter_max_nr;
@@ -120,13 +119,12 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	t->sys_fd_kind = kind;
 	t->sys_nonblock = nonblock;
 	t->sys_nr = nr;
-	t->sys_sleep_base = t->sleep_ns;
-	t->sys_runq_base = t->runq_ns;
+	sched_mark(t, &t->sys_sleep_base, &t->sys_runq_base, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		check_et_drained(ctx, t, tid);
 		if (cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns)
-			emit_stall(t, tid, now);
+			emit_stall(t, tid, now, direct);
 	}
 	t->sys_start_ns = now;
 	return 0;
@@ -199,7 +197,7 @@ static __always_inline bool is_risky(struct iot_thread *t, long nr)
 }
 
 static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, struct iot_thread *t,
-					    __u32 tid, long nr, __u64 lat)
+					    __u32 tid, long nr, __u64 lat, bool direct)
 {
 	struct iot_flag_rec r = {.tid = tid, .nr = nr, .fd_kind = t->sys_fd_kind, .stack = -1};
 	__u64 sp_words[IOT_SP_WORDS] = {};
@@ -218,8 +216,7 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 		bpf_probe_read_user(sp_words, sizeof(sp_words), (void *)PT_REGS_SP_CORE(regs));
 		r.sp_words = sp_words;
 		r.lat_ns = lat;
-		r.sleep_ns = t->sleep_ns - t->sys_sleep_base;
-		r.runq_ns = t->runq_ns - t->sys_runq_base;
+		sched_since(t, t->sys_sleep_base, t->sys_runq_base, &r.sleep_ns, &r.runq_ns, direct);
 		record_flag(&r);
 	}
 	if (lat > t->iter_max_sys_ns) {
@@ -229,7 +226,7 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 	}
 }
 
-static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret)
+static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool direct)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -316,11 +313,10 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		t->iter_max_sys_ns = 0;
 		t->iter_max_nr = -1;
 		t->iter_max_stack = -1;
-		t->iter_sleep_base = t->sleep_ns;
-		t->iter_runq_base = t->runq_ns;
+		sched_mark(t, &t->iter_sleep_base, &t->iter_runq_base, direct);
 		t->iter_cpu_base = cpu_now(t, now);
 	} else if (t->wait_exit_ns) {
-		check_loop_call(ctx, regs, t, tid, nr, lat);
+		check_loop_call(ctx, regs, t, tid, nr, lat, direct);
 	}
 	return 0;
 }
@@ -334,7 +330,7 @@ int BPF_PROG(iot_enter_btf, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(iot_exit_btf, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(ctx, regs, ret);
+	return on_sys_exit(ctx, regs, ret, true);
 }
 
 SEC("raw_tp/sys_enter")
@@ -346,7 +342,7 @@ int BPF_PROG(iot_enter_raw, struct pt_regs *regs, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(iot_exit_raw, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(ctx, regs, ret);
+	return on_sys_exit(ctx, regs, ret, false);
 }
 
 #endif

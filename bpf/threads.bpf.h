@@ -20,6 +20,54 @@ struct {
 	__type(value, struct iot_stats);
 } iot_zstats SEC(".maps");
 
+/*
+ * Blocked/preempted split of the calling thread's off-CPU time between two points. With
+ * cfg_runq_from_task, a mark is (off-CPU total, the task's run_delay): the scheduler adds a wait
+ * to run_delay when the task gets the CPU back, so while it runs both are current. Otherwise a
+ * mark is (sleep total, run-queue total) from sched_switch and sched_wakeup.
+ * direct: the program may use the BTF task pointer (tp_btf) instead of probe reads.
+ */
+static __always_inline __u64 run_delay_cur(bool direct)
+{
+	struct task_struct *task = NULL;
+
+	if (!bpf_core_field_exists(task->sched_info))
+		return 0;
+	if (direct)
+		return bpf_get_current_task_btf()->sched_info.run_delay;
+	task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, sched_info.run_delay);
+}
+
+static __always_inline void sched_mark(struct iot_thread *t, __u64 *off, __u64 *runq, bool direct)
+{
+	if (cfg_runq_from_task) {
+		*off = t->offcpu_ns;
+		*runq = run_delay_cur(direct);
+	} else {
+		*off = t->sleep_ns;
+		*runq = t->runq_ns;
+	}
+}
+
+static __always_inline void sched_since(struct iot_thread *t, __u64 off0, __u64 runq0, __u64 *sleep,
+					__u64 *runq, bool direct)
+{
+	__u64 off, rq;
+
+	if (!cfg_runq_from_task) {
+		*sleep = t->sleep_ns - off0;
+		*runq = t->runq_ns - runq0;
+		return;
+	}
+	off = t->offcpu_ns - off0;
+	rq = run_delay_cur(direct) - runq0;
+	if ((__s64)rq < 0)
+		rq = 0;
+	*runq = rq;
+	*sleep = off > rq ? off - rq : 0;
+}
+
 static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u64 now)
 {
 	__u32 zero = 0;
@@ -46,6 +94,8 @@ static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u6
 	t->oncpu_since_ns = now; /* it is running: it made this call */
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 	task = (struct task_struct *)bpf_get_current_task();
+	if (cfg_runq_from_task)
+		t->run_delay0 = run_delay_cur(false);
 	if (BPF_CORE_READ(task, flags) & IOT_PF_IO_WORKER)
 		t->flags |= IOT_THR_IO_WORKER;
 	return t;

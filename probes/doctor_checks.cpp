@@ -202,6 +202,19 @@ void tracepoint_checks(DoctorReport& r) {
               : "scheduler events cannot be traced: attach cannot work"));
 }
 
+DoctorCheck sched_info_check(const Features& f) {
+  const char* wakeup = "run-queue time is timed with a sched_wakeup program, which every wakeup on "
+                       "the host runs";
+  if (feature_disabled("sched_info"))
+    return check("sched_info", "run-queue delay", CheckState::fallback,
+                 "disabled with --no-feature sched_info", wakeup);
+  if (!f.sched_info)
+    return check("sched_info", "run-queue delay", CheckState::fallback,
+                 "task_struct.sched_info absent (CONFIG_SCHED_INFO off)", wakeup);
+  return check("sched_info", "run-queue delay", CheckState::ok, "task_struct.sched_info in BTF",
+               "read from the scheduler's own per-task count: no sched_wakeup program");
+}
+
 DoctorCheck uring_check() {
   if (feature_disabled("io_uring"))
     return check("io_uring", "io_uring tracepoints", CheckState::fallback,
@@ -386,6 +399,10 @@ void summarize(DoctorReport& r) {
   else add("syscall accounting", CheckState::fatal, "unavailable");
   add("loop stalls and scheduler time", sched ? CheckState::ok : CheckState::fatal,
       sched ? (sys_btf ? "sched_switch via tp_btf" : "sched_switch via raw_tp") : "unavailable");
+  bool runq = ok(r, "sched_info");
+  if (sched)
+    add("blocked/preempted split", runq ? CheckState::ok : CheckState::fallback,
+        runq ? "scheduler's run-queue delay per task" : "sched_wakeup timing (costs every wakeup)");
   const auto* uring = find(r, "io_uring");
   bool uring_ok = uring && uring->state == CheckState::ok;
   add("io_uring SQE/CQE/io-wq counts", uring_ok ? CheckState::ok : CheckState::fallback,
@@ -408,6 +425,7 @@ DoctorReport run_doctor(bool verbose) {
   r.checks.push_back(kernel_check());
   r.checks.push_back(btf_check(f));
   tracepoint_checks(r);
+  r.checks.push_back(sched_info_check(f));
   r.checks.push_back(uring_check());
   r.checks.push_back(uprobe_check());
   r.checks.push_back(ringbuf_check());

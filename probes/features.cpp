@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "probes/proc_reader.hpp"
 
@@ -24,6 +25,16 @@ unsigned long long effective_caps() {
   auto at = text->find("CapEff:");
   if (at == std::string::npos) return 0;
   return std::stoull(text->substr(at + 7), nullptr, 16);
+}
+
+bool has_member(const struct btf* btf, const char* type, const char* member) {
+  int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+  if (id < 0) return false;
+  const struct btf_type* t = btf__type_by_id(btf, id);
+  const struct btf_member* m = btf_members(t);
+  for (unsigned short i = 0; i < btf_vlen(t); ++i, ++m)
+    if (std::string_view(btf__name_by_offset(btf, m->name_off)) == member) return true;
+  return false;
 }
 
 }  // namespace
@@ -46,6 +57,11 @@ Features probe_features() {
   f.cap_bpf = cap_set(caps, k_cap_bpf) || cap_set(caps, k_cap_sys_admin);
   f.cap_perfmon = cap_set(caps, k_cap_perfmon) || cap_set(caps, k_cap_sys_admin);
   f.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+  if (f.btf && !feature_disabled("sched_info")) {
+    struct btf* btf = btf__load_vmlinux_btf();
+    f.sched_info = btf && has_member(btf, "task_struct", "sched_info");
+    btf__free(btf);
+  }
   if (f.btf && !feature_disabled("io_uring")) {
     struct btf* btf = btf__load_vmlinux_btf();
     for (const char* tp : k_uring_tracepoints) {

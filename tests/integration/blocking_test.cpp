@@ -19,8 +19,11 @@ class BlockingTest : public ::testing::Test {
     if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
   }
 
-  nlohmann::json trace(const std::vector<std::string>& args) {
-    TraceResult r = trace_workload({"wl_loop_block", args, {"--json"}});
+  nlohmann::json trace(const std::vector<std::string>& args,
+                       const std::vector<std::string>& global = {}) {
+    TraceSpec spec{"wl_loop_block", args, {"--json"}};
+    spec.global_args = global;
+    TraceResult r = trace_workload(spec);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(r.report.is_object()) << r.out;
     return r.report.at("processes").at(0);
@@ -68,9 +71,15 @@ nlohmann::json loop_finding(const nlohmann::json& proc, const std::set<std::stri
 
 }  // namespace
 
-TEST_F(BlockingTest, SleepOnTheLoopIsABlockingCallAndAStall) {
+// Asleep vs run queue comes from the task's sched_info.run_delay by default, and from timed
+// wakeups (a sched_wakeup program) without it: both must call the sleeps blocked.
+class BlockingSplitTest : public BlockingTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(BlockingSplitTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   REQUIRE_BPF();
-  auto p = trace({"sleep"});
+  std::vector<std::string> global;
+  if (GetParam()) global = {"--no-feature", "sched_info"};
+  auto p = trace({"sleep"}, global);
   auto f = loop_finding(p, {"blocking-call-on-loop"}, "clock_nanosleep");
   ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
   EXPECT_EQ(f.at("count"), 12);
@@ -83,6 +92,9 @@ TEST_F(BlockingTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   EXPECT_EQ(stalls[0].at("tid").get<int>(), tid_named(p, "loop-main"));
   EXPECT_GE(stalls[0].at("count").get<int>(), 11);
 }
+
+INSTANTIATE_TEST_SUITE_P(RunQueueSource, BlockingSplitTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "TimedWakeups" : "TaskRunDelay"; });
 
 TEST_F(BlockingTest, FsyncOnTheLoopIsFound) {
   REQUIRE_BPF();
@@ -159,4 +171,26 @@ TEST_F(BlockingTest, EdgeTriggeredSocketLeftUndrainedIsFound) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_TRUE(findings(ok.report.at("processes").at(0), "et-not-drained").empty())
       << ok.report.at("processes").at(0).at("findings").dump(1);
+}
+
+// Two spinning threads sharing one CPU: each is runnable about half the time and never asleep.
+TEST_P(BlockingSplitTest, ThreadsSharingACpuWaitOnTheRunQueue) {
+  REQUIRE_BPF();
+  TraceSpec spec{"wl_cpu_share", {}, {"--json"}};
+  if (GetParam()) spec.global_args = {"--no-feature", "sched_info"};
+  TraceResult r = trace_workload(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  int seen = 0;
+  for (const auto& t : r.report.at("processes").at(0).at("threads")) {
+    std::string comm = t.at("comm");
+    if (comm != "share-a" && comm != "share-b") continue;
+    ++seen;
+    uint64_t runq = t.at("runq_ns"), sleep = t.at("sleep_ns"), cpu = t.at("oncpu_ns");
+    // 600 ms of spinning each on one CPU: ~300 ms on CPU and ~300 ms waiting for it
+    EXPECT_GT(runq, 150'000'000u) << t.dump(1);
+    EXPECT_GT(cpu, 150'000'000u) << t.dump(1);
+    EXPECT_LT(sleep, 30'000'000u) << t.dump(1);
+  }
+  EXPECT_EQ(seen, 2) << r.out;
 }

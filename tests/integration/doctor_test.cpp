@@ -36,6 +36,8 @@ TEST_F(DoctorTest, AttachWillWorkHere) {
   EXPECT_TRUE(has(r.out, "-        fentry               load refused: EPERM")) << r.out;
   EXPECT_TRUE(has(r.out, "-        kprobes              absent")) << r.out;
   EXPECT_TRUE(has(r.out, "ok       syscall accounting              BTF tracepoints (tp_btf)")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       run-queue delay      task_struct.sched_info in BTF")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       blocked/preempted split         scheduler's run-queue delay")) << r.out;
   EXPECT_TRUE(has(r.out, "iotrace attach will work on this machine.\n")) << r.out;
   EXPECT_FALSE(has(r.out, "fatal")) << r.out;
   EXPECT_TRUE(r.err.empty()) << "libbpf's log only with -v: " << r.err;
@@ -49,8 +51,8 @@ TEST_F(DoctorTest, JsonNamesEveryCheck) {
   EXPECT_EQ(r.report.at("attach_works"), true);
   std::map<std::string, std::string> state;
   for (const auto& c : r.report.at("checks")) state[c.at("id")] = c.at("state");
-  for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "uprobes",
-                         "ringbuf"})
+  for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "sched_info",
+                         "uprobes", "ringbuf"})
     EXPECT_EQ(state[id], "ok") << id;
   for (const char* id : {"fentry", "kprobes", "tracefs", "io_uring_disabled", "perf_event_paranoid",
                          "lockdown", "memlock"})
@@ -78,4 +80,12 @@ TEST_F(DoctorTest, ForcedOffIoUringFallsBack) {
   TraceResult r = run_iotrace({"--no-feature", "io_uring", "doctor"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "fallback io_uring tracepoints disabled with --no-feature io_uring")) << r.out;
+}
+
+TEST_F(DoctorTest, ForcedOffSchedInfoTimesWakeups) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"--no-feature", "sched_info", "doctor"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "fallback run-queue delay      disabled with --no-feature sched_info")) << r.out;
+  EXPECT_TRUE(has(r.out, "fallback blocked/preempted split         sched_wakeup timing")) << r.out;
 }

@@ -122,7 +122,9 @@ TraceResult trace_workload(const TraceSpec& spec) {
   std::string ready = read_line(w.out);
   if (ready.rfind("ready ", 0) != 0) throw std::runtime_error("workload said: " + ready);
 
-  std::vector<std::string> args{iotrace_bin(), "attach", std::to_string(w.pid)};
+  std::vector<std::string> args{iotrace_bin()};
+  args.insert(args.end(), spec.global_args.begin(), spec.global_args.end());
+  args.insert(args.end(), {"attach", std::to_string(w.pid)});
   args.insert(args.end(), spec.iotrace_args.begin(), spec.iotrace_args.end());
   Child t = spawn(args, true);
   // stderr: wait for the "attached" line, then keep draining

@@ -53,6 +53,7 @@ struct TraceSpec {
   std::vector<std::string> iotrace_args;  // after "attach <pid>"
   bool workload_exits = false;            // the workload exits after "done"
   int settle_ms = 100;                    // wait after "done" before stopping the trace
+  std::vector<std::string> global_args;   // before "attach", e.g. --no-feature
 };
 TraceResult trace_workload(const TraceSpec& spec);
 

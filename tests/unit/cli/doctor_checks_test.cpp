@@ -9,8 +9,8 @@ namespace {
 
 DoctorReport all_ok() {
   DoctorReport r;
-  for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "io_uring",
-                         "uprobes", "ringbuf"})
+  for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "sched_info",
+                         "io_uring", "uprobes", "ringbuf"})
     r.checks.push_back({id, id, CheckState::ok, "", ""});
   r.checks.push_back({"fentry", "fentry", CheckState::info, "load refused: EPERM", ""});
   return r;
@@ -53,6 +53,15 @@ TEST(DoctorSummary, LostFeaturesDoNotStopAttach) {
   EXPECT_TRUE(r.attach_works);
   EXPECT_EQ(feature(r, "io_uring SQE/CQE/io-wq counts").state, CheckState::fallback);
   EXPECT_EQ(feature(r, "synchronous DNS on loops").how, "not detected (no uprobes)");
+}
+
+TEST(DoctorSummary, WithoutSchedInfoWakeupsAreTimed) {
+  auto r = all_ok();
+  set_state(r, "sched_info", CheckState::fallback);
+  summarize(r);
+  EXPECT_TRUE(r.attach_works);
+  EXPECT_EQ(feature(r, "blocked/preempted split").state, CheckState::fallback);
+  EXPECT_EQ(feature(r, "blocked/preempted split").how, "sched_wakeup timing (costs every wakeup)");
 }
 
 TEST(DoctorSummary, AttachNeedsPrivilegesBtfATracepointAndTheRingBuffer) {

@@ -38,6 +38,9 @@ Report run_session(const SessionOptions& opts,
       break;
     }
   }
+  // Detach and drain before reading: every stall the kernel counted is then either in the
+  // capture or counted as lost, even when the targets are still running.
+  tracer->stop();
   if (opts.on_tick) opts.on_tick(*tracer, true);
   Capture capture = tracer->collect();
   tracer.reset();  // detach before rendering

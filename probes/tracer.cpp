@@ -98,6 +98,7 @@ struct Tracer::Impl {
   std::vector<bpf_link*> dns_links;
   std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
   bool dns_failed_noted = false;
+  uint64_t stopped_ns = 0;  // when stop() detached the programs; 0 while tracing
 
   ~Impl() {
     for (auto* l : dns_links) bpf_link__destroy(l);
@@ -538,7 +539,7 @@ void Tracer::Impl::improve_stack(uint32_t pid, Stack& stack, const std::vector<u
 }
 
 Capture Tracer::Impl::collect() {
-  uint64_t now = mono_ns();
+  uint64_t now = stopped_ns ? stopped_ns : mono_ns();
   Capture c;
   c.iotrace_version = IOTRACE_VERSION;
   c.kernel = kernel_release();
@@ -642,6 +643,22 @@ void Tracer::add_target(uint32_t pid) { impl_->add_target(pid, false); }
 
 void Tracer::poll(int timeout_ms) {
   int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  if (err < 0 && err != -EINTR)
+    throw TraceError(TraceError::Kind::internal,
+                     fmt::format("reading the ring buffer failed: {}", errno_text(err)));
+}
+
+void Tracer::stop() {
+  auto& im = *impl_;
+  if (im.stopped_ns) return;
+  im.stopped_ns = mono_ns();
+  iotrace_bpf::detach(im.skel.get());
+  for (auto* l : im.dns_links) bpf_link__destroy(l);
+  im.dns_links.clear();
+  // A program already running when its link went away still finishes (they run for
+  // microseconds, with preemption off): let those end, then take what is left in the ring.
+  usleep(10000);
+  int err = ring_buffer__consume(im.rb);
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));

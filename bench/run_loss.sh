@@ -34,7 +34,7 @@ while (($#)); do
     --stack-calls) N_STACK=$2; shift 2 ;;
     --depth) DEPTH=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "run_loss: error: unknown option '$1'" >&2; exit 64 ;;
     *) IOTRACE=$1; shift ;;
   esac

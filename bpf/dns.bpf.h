@@ -8,11 +8,10 @@
 #ifndef IOTRACE_DNS_BPF_H
 #define IOTRACE_DNS_BPF_H
 
-SEC("uprobe")
-int BPF_KPROBE(iot_dns_enter)
+static __always_inline int dns_enter(struct pt_regs *ctx, bool direct)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct iot_thread *t = current_thread(now);
+	struct iot_thread *t = current_thread(now, direct);
 
 	if (!t || t->dns_depth++ > 0)
 		return 0; /* only the outermost resolver call is timed */
@@ -29,12 +28,11 @@ int BPF_KPROBE(iot_dns_enter)
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(iot_dns_exit)
+static __always_inline int dns_exit(struct pt_regs *ctx, bool direct)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	struct iot_thread *t = thread_of_current(tid, direct);
 
 	if (!t || !t->dns_start_ns)
 		return 0;
@@ -54,6 +52,31 @@ int BPF_KRETPROBE(iot_dns_exit)
 	}
 	t->dns_start_ns = 0;
 	return 0;
+}
+
+/* Twins like the tracepoint programs: _btf with the tp_btf programs (task storage), _raw with raw_tp. */
+SEC("uprobe")
+int BPF_KPROBE(iot_dns_enter_btf)
+{
+	return dns_enter(ctx, true);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(iot_dns_exit_btf)
+{
+	return dns_exit(ctx, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(iot_dns_enter_raw)
+{
+	return dns_enter(ctx, false);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(iot_dns_exit_raw)
+{
+	return dns_exit(ctx, false);
 }
 
 /* connect()/sendto() of a UDP socket to port 53: a resolver at work, whichever library. */

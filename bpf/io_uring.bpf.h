@@ -11,7 +11,7 @@
 
 static __always_inline struct iot_thread *uring_thread(void)
 {
-	return current_thread(bpf_ktime_get_ns());
+	return current_thread(bpf_ktime_get_ns(), true);
 }
 
 SEC("tp_btf/io_uring_submit_req")

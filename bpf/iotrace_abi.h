@@ -87,10 +87,12 @@ struct iot_stats {
 	__u64 hist[IOT_HIST_SLOTS];
 };
 
-/* Per-thread state and counters that are not per-syscall. Key: tid. */
+/* Per-thread state and counters that are not per-syscall (task storage, or iot_threads by tid). */
 struct iot_thread {
+	__u32 tid;
 	__u32 tgid;
 	__u32 flags; /* IOT_THR_* */
+	__u32 pad3;
 	char comm[IOT_COMM_LEN];
 	__u64 first_ns;
 	__u64 last_ns;

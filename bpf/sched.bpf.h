@@ -21,7 +21,7 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 		return;
 	now = bpf_ktime_get_ns();
 	tid = BPF_CORE_READ(prev, pid);
-	t = prev_t ? bpf_map_lookup_elem(&iot_threads, &tid) : NULL;
+	t = prev_t ? thread_of(prev, tid, direct) : NULL;
 
 	if (t) {
 		if (t->oncpu_since_ns)
@@ -40,7 +40,7 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 		}
 	}
 	tid = BPF_CORE_READ(next, pid);
-	t = next_t ? bpf_map_lookup_elem(&iot_threads, &tid) : NULL;
+	t = next_t ? thread_of(next, tid, direct) : NULL;
 	if (t) {
 		if (t->offcpu_since_ns && cfg_runq_from_task) {
 			t->offcpu_ns += now - t->offcpu_since_ns;
@@ -65,19 +65,22 @@ static __always_inline void on_wakeup(struct task_struct *p, bool direct)
 	if (!is_target(direct ? p->tgid : BPF_CORE_READ(p, tgid)))
 		return;
 	tid = BPF_CORE_READ(p, pid);
-	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	t = thread_of(p, tid, direct);
 	if (t)
 		t->wakeup_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline void on_exit(struct task_struct *task)
+static __always_inline void on_exit(struct task_struct *task, bool direct)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
-	struct iot_thread *t = bpf_map_lookup_elem(&iot_threads, &tid);
+	struct iot_thread *t = thread_of(task, tid, direct);
 
 	if (t) {
 		t->flags |= IOT_THR_EXITED;
 		t->last_ns = bpf_ktime_get_ns();
+		/* task storage is freed with the task: keep the row */
+		if (direct && bpf_map_update_elem(&iot_threads, &tid, t, BPF_ANY))
+			count_loss(IOT_LOSS_THREADS_FULL);
 	}
 	/* The last thread of a process: its pid may be reused at once, and a new process with
 	 * that pid must not be counted as the target (signal->live reaches 0 before this
@@ -142,14 +145,14 @@ int BPF_PROG(iot_wakeup_raw, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(iot_exit_task_btf, struct task_struct *task)
 {
-	on_exit(task);
+	on_exit(task, true);
 	return 0;
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(iot_exit_task_raw, struct task_struct *task)
 {
-	on_exit(task);
+	on_exit(task, false);
 	return 0;
 }
 
@@ -164,6 +167,22 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(iot_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	on_fork(parent, child);
+	return 0;
+}
+
+/* Live threads for user space: one record (struct iot_thread, which starts with the tid) per
+ * task that has a row in iot_tls. */
+SEC("iter/task")
+int iot_dump_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct iot_thread *t;
+
+	if (!task)
+		return 0;
+	t = bpf_task_storage_get(&iot_tls, task, 0, 0);
+	if (t)
+		bpf_seq_write(ctx->meta->seq, t, sizeof(*t));
 	return 0;
 }
 

@@ -97,7 +97,7 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	if (!is_target(pid_tgid >> 32))
 		return 0;
 	now = bpf_ktime_get_ns();
-	t = target_thread(pid_tgid, now);
+	t = target_thread(pid_tgid, now, direct);
 	if (!t)
 		return 0;
 	if (direct) {
@@ -235,7 +235,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 
 	if (cfg_one_tgid && (pid_tgid >> 32) != cfg_one_tgid)
 		return 0;
-	t = bpf_map_lookup_elem(&iot_threads, &tid);
+	t = thread_of_current(tid, direct);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();

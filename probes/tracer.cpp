@@ -13,8 +13,10 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "bpf/iotrace.skel.h"
 #include "bpf/iotrace_abi.h"
@@ -99,9 +101,12 @@ struct Tracer::Impl {
   std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
   bool dns_failed_noted = false;
   uint64_t stopped_ns = 0;  // when stop() detached the programs; 0 while tracing
+  bool btf_programs = false;  // tp_btf programs loaded: live threads are in task storage
+  bpf_link* iter_link = nullptr;  // iot_dump_threads: kept after stop() to read the rows
 
   ~Impl() {
     for (auto* l : dns_links) bpf_link__destroy(l);
+    if (iter_link) bpf_link__destroy(iter_link);
     if (rb) ring_buffer__free(rb);
   }
 
@@ -151,6 +156,8 @@ struct Tracer::Impl {
     ro->cfg_nr_prctl = nr_of("prctl");
     ro->cfg_nr_futex = nr_of("futex");
 
+    // raw_tp programs keep threads in iot_threads only (kernels without task storage)
+    bpf_map__set_autocreate(s->maps.iot_tls, use_btf);
     // tp_btf and raw_tp twins share one handler; keep one of each pair.
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, s->obj) {
@@ -159,6 +166,7 @@ struct Tracer::Impl {
       bool is_raw = name.size() > 4 && name.compare(name.size() - 4, 4, "_raw") == 0;
       if (is_btf) bpf_program__set_autoload(prog, use_btf);
       if (is_raw) bpf_program__set_autoload(prog, !use_btf);
+      if (prog == s->progs.iot_dump_threads) bpf_program__set_autoload(prog, use_btf);
       // with the task's own run-queue delay, wakeups need not be timed
       if (f.sched_info && name.rfind("iot_wakeup_", 0) == 0) bpf_program__set_autoload(prog, false);
       if (is_uring_prog(prog)) {
@@ -180,6 +188,7 @@ struct Tracer::Impl {
       }
       int err = iotrace_bpf::load(skel.get());
       if (!err) {
+        btf_programs = use_btf;
         if (!use_btf) notes.push_back("BTF tracepoints (tp_btf) unavailable: using raw tracepoints");
         if (attempt == 2)
           notes.push_back("io_uring tracepoints could not be loaded: SQE, CQE and io-wq counts are missing");
@@ -208,6 +217,10 @@ struct Tracer::Impl {
     bpf_object__for_each_program(prog, skel->obj) {
       if (!bpf_program__autoload(prog) || is_dns_prog(prog)) continue;
       bpf_link* link = bpf_program__attach(prog);
+      if (prog == skel->progs.iot_dump_threads && !libbpf_get_error(link)) {
+        iter_link = link;  // not a hook: outlives detach so the rows stay readable
+        continue;
+      }
       int err = libbpf_get_error(link);
       if (err) {
         if (is_uring_prog(prog)) {
@@ -262,6 +275,7 @@ struct Tracer::Impl {
 
   Capture collect();
   void read_threads(Capture& c, uint64_t now);
+  void for_each_thread(const std::function<void(const iot_thread&)>& fn);
   void read_stats(Capture& c);
   void read_flagged(Capture& c);
   void read_losses(Capture& c);
@@ -296,17 +310,52 @@ static void merge_epoll(std::vector<EpollInstance>& now, const std::vector<Epoll
   }
 }
 
-void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
+// Every thread row: live ones from task storage (through the iterator) when the tp_btf programs
+// run, then those in iot_threads (all threads with raw_tp; exited ones with tp_btf). A tid in
+// both is a reused tid: the live thread's row wins.
+void Tracer::Impl::for_each_thread(const std::function<void(const iot_thread&)>& fn) {
+  std::set<uint32_t> live;
+  auto t = std::make_unique<iot_thread>();
+  if (btf_programs) {
+    if (!iter_link)
+      throw TraceError(TraceError::Kind::internal, "the live-thread iterator is not attached");
+    int it = bpf_iter_create(bpf_link__fd(iter_link));
+    if (it < 0)
+      throw TraceError(TraceError::Kind::internal,
+                       fmt::format("reading live threads failed: {}", errno_text(errno)));
+    std::vector<char> buf;
+    char chunk[1 << 16];
+    ssize_t n;
+    while ((n = read(it, chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) buf.insert(buf.end(), chunk, chunk + n);
+    int err = n < 0 ? errno : 0;
+    close(it);
+    if (err)
+      throw TraceError(TraceError::Kind::internal,
+                       fmt::format("reading live threads failed: {}", errno_text(err)));
+    for (size_t off = 0; off + sizeof(iot_thread) <= buf.size(); off += sizeof(iot_thread)) {
+      std::memcpy(t.get(), buf.data() + off, sizeof(iot_thread));
+      live.insert(t->tid);
+      fn(*t);
+    }
+  }
   int fd = bpf_map__fd(skel->maps.iot_threads);
   uint32_t key = 0, next = 0;
   uint32_t* prev = nullptr;
-  auto t = std::make_unique<iot_thread>();
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
-    if (bpf_map_lookup_elem(fd, &key, t.get())) continue;
+    if (live.count(key) || bpf_map_lookup_elem(fd, &key, t.get())) continue;
+    t->tid = key;
+    fn(*t);
+  }
+}
+
+void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
+  for_each_thread([&](const iot_thread& row) {
+    const iot_thread* t = &row;
     ThreadRecord r;
-    r.tid = key;
+    r.tid = t->tid;
     r.pid = t->tgid;
     r.comm = std::string(t->comm, strnlen(t->comm, sizeof(t->comm)));
     r.exited = t->flags & IOT_THR_EXITED;
@@ -350,7 +399,7 @@ void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
       if (!name.empty()) r.comm = name;
     }
     c.threads.push_back(std::move(r));
-  }
+  });
 }
 
 void Tracer::Impl::read_stats(Capture& c) {
@@ -483,7 +532,9 @@ void Tracer::Impl::attach_dns(uint32_t pid) {
       uo.func_name = k_dns_functions[fn];
       uo.retprobe = ret;
       uo.bpf_cookie = static_cast<__u64>(fn);
-      bpf_program* prog = ret ? skel->progs.iot_dns_exit : skel->progs.iot_dns_enter;
+      bpf_program* prog = btf_programs
+                              ? (ret ? skel->progs.iot_dns_exit_btf : skel->progs.iot_dns_enter_btf)
+                              : (ret ? skel->progs.iot_dns_exit_raw : skel->progs.iot_dns_enter_raw);
       bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), 0, &uo);
       if (libbpf_get_error(link)) {
         if (!dns_failed_noted)
@@ -549,20 +600,15 @@ Capture Tracer::Impl::collect() {
   for (uint32_t pid : map_targets())
     if (!procs.count(pid)) add_target(pid, true, false);  // a child added in the kernel at fork
   if (opts.all_processes) {
-    // every process that made a call is a target; learn them from the thread map
-    int fd = bpf_map__fd(skel->maps.iot_threads);
-    uint32_t key = 0, next = 0;
-    uint32_t* prev = nullptr;
-    iot_thread t{};
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      key = next;
-      prev = &key;
-      if (bpf_map_lookup_elem(fd, &key, &t) == 0 && !procs.count(t.tgid)) {
-        ProcessRecord p;
-        p.pid = t.tgid;
-        fill_process(p);
-        procs[t.tgid] = p;
-      }
+    // every process that made a call is a target; learn them from the thread rows
+    std::set<uint32_t> seen;
+    for_each_thread([&](const iot_thread& t) { seen.insert(t.tgid); });
+    for (uint32_t tgid : seen) {
+      if (procs.count(tgid)) continue;
+      ProcessRecord p;
+      p.pid = tgid;
+      fill_process(p);
+      procs[tgid] = p;
     }
   }
   for (auto& [pid, p] : procs) {
@@ -687,14 +733,7 @@ bool Tracer::all_exited() {
 
 LiveCounts Tracer::live_counts() {
   LiveCounts lc;
-  int fd = bpf_map__fd(impl_->skel->maps.iot_threads);
-  uint32_t key = 0, next = 0;
-  uint32_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    ++lc.threads;
-  }
+  impl_->for_each_thread([&](const iot_thread&) { ++lc.threads; });
   lc.stalls = impl_->stalls.size();
   return lc;
 }

@@ -698,7 +698,17 @@ void Tracer::stop() {
   auto& im = *impl_;
   if (im.stopped_ns) return;
   im.stopped_ns = mono_ns();
-  iotrace_bpf::detach(im.skel.get());
+  // Every hook goes but sched_process_exit: a live thread's row is in task storage, which
+  // goes with the task, and its exit hook moves it to iot_threads. A thread exiting between
+  // here and the final read keeps its (now frozen) row that way.
+  auto* sk = im.skel->skeleton;
+  for (int i = 0; i < sk->prog_cnt; ++i) {
+    bpf_link** link = sk->progs[i].link;
+    if (!*link) continue;
+    if (*sk->progs[i].prog == im.skel->progs.iot_exit_task_btf) continue;
+    bpf_link__destroy(*link);
+    *link = nullptr;
+  }
   for (auto* l : im.dns_links) bpf_link__destroy(l);
   im.dns_links.clear();
   // A program already running when its link went away still finishes (they run for

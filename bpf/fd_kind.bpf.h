@@ -58,9 +58,8 @@ static __always_inline __u8 socket_kind(struct file *f)
  * carries the name given to anon_inode_getfile(), e.g. "[eventfd]". Their i_mode has varied
  * across kernels, so the superblock magic is checked first.
  */
-static __always_inline __u8 anon_kind(struct file *f)
+static __always_inline __u8 anon_name_kind(const unsigned char *name)
 {
-	const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 	char n[8] = {};
 
 	bpf_probe_read_kernel(n, sizeof(n), name);
@@ -78,6 +77,11 @@ static __always_inline __u8 anon_kind(struct file *f)
 	if (n[1] == 'i' && n[2] == 'o' && n[3] == '_')
 		return IOT_FD_IO_URING;
 	return IOT_FD_ANON_OTHER;
+}
+
+static __always_inline __u8 anon_kind(struct file *f)
+{
+	return anon_name_kind(BPF_CORE_READ(f, f_path.dentry, d_name.name));
 }
 
 static __always_inline __u8 file_kind(struct file *f, __u8 *nonblock)
@@ -156,7 +160,7 @@ static __always_inline __u8 fd_kind_btf(long fd, __u8 *nonblock)
 	*nonblock = (f->f_flags & IOT_O_NONBLOCK) ? 1 : 0;
 	ino = f->f_inode;
 	if (ino->i_sb->s_magic == IOT_ANON_INODE_FS_MAGIC)
-		return anon_kind(f);
+		return anon_name_kind(f->f_path.dentry->d_name.name); /* one probe read, not three */
 	mode = ino->i_mode & IOT_S_IFMT;
 	switch (mode) {
 	case IOT_S_IFSOCK: return socket_kind_btf(f);

@@ -5,6 +5,7 @@
 
 #include "cli/render.hpp"
 #include "src/duration.hpp"
+#include "src/losses.hpp"
 #include "src/text_escape.hpp"
 
 namespace iotrace::cli {
@@ -288,11 +289,7 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   }
   const auto& l = r.losses;
   if (l.total())
-    o += "\n" + wrap(fmt::format("losses: {} (stats map full {}, threads map full {}, ring buffer {}, "
-                                 "stacks {}, flagged map full {}): counts are lower bounds",
-                                 l.total(), l.stats_full, l.threads_full, l.ringbuf, l.stack,
-                                 l.flagged_full),
-                     "", "  ");
+    o += "\n" + wrap(fmt::format("losses: {}: {}", l.total(), describe_losses(l)), "", "  ");
   else
     o += "\nlosses: none\n";
   for (const auto& n : r.notes) o += wrap("note: " + escape_text(n), "", "  ");

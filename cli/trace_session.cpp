@@ -9,6 +9,7 @@
 #include "probes/proc_reader.hpp"
 #include "src/capture_json.hpp"
 #include "src/duration.hpp"
+#include "src/losses.hpp"
 #include "src/text_escape.hpp"
 
 namespace iotrace::cli {
@@ -49,7 +50,7 @@ Report run_session(const SessionOptions& opts,
     write_output(opts.out.save_capture, capture_to_json(capture).dump(1) + "\n");
   Report report = build_report(capture);
   if (report.losses.total())
-    print_warning(fmt::format("{} events lost; affected counts are lower bounds", report.losses.total()),
+    print_warning(fmt::format("{} events lost: {}", report.losses.total(), describe_losses(report.losses)),
                   "narrow the targets, or shorten the trace");
   return report;
 }

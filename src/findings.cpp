@@ -165,6 +165,28 @@ void stall_findings(const Capture& c, const ProcessReport& pr, std::vector<Findi
       a.worst = &s;
     }
   }
+  // The kernel counts every stall per thread; the events with the details can be lost when
+  // the ring buffer is full. Say so rather than report the received ones as the whole.
+  std::map<uint32_t, uint64_t> received;
+  for (const auto& [key, a] : by) received[key.first] += a.n;
+  auto undetailed = [&](uint32_t tid) -> uint64_t {
+    const ThreadRecord* t = thread_of(c, tid);
+    auto got = received.find(tid);
+    return t && got != received.end() && t->stalls > got->second ? t->stalls - got->second : 0;
+  };
+  for (const auto& t : c.threads) {
+    if (t.pid != pr.process.pid || !t.stalls || received.count(t.tid)) continue;
+    Finding f = make("loop-stall");
+    f.tid = t.tid;
+    f.thread = t.comm;
+    f.count = t.stalls;
+    f.evidence = fmt::format(
+        "{} iterations of the loop on thread {} ({}) took longer than {}; their details were lost "
+        "(ring buffer full: see losses)",
+        t.stalls, t.tid, t.comm, format_duration(c.settings.stall_ns));
+    f.advice = runtime_advice(pr.model.runtime, f.advice);
+    out.push_back(std::move(f));
+  }
   for (const auto& [key, a] : by) {
     Finding f = make(key.second ? "cpu-stall" : "loop-stall");
     f.tid = key.first;
@@ -187,6 +209,11 @@ void stall_findings(const Capture& c, const ProcessReport& pr, std::vector<Findi
         format_duration(a.sys), format_duration(a.sleep), format_duration(a.runq),
         format_duration(a.cpu),
         f.syscall.empty() ? "" : fmt::format("; the longest call was {}", f.syscall));
+    uint64_t lost = undetailed(key.first);
+    received.erase(key.first);  // said once per thread, on its first stall finding
+    if (lost)
+      f.evidence += fmt::format("; {} more stalls on this thread were counted without details "
+                                "(ring buffer full: see losses)", lost);
     f.advice = runtime_advice(pr.model.runtime, f.advice);
     out.push_back(std::move(f));
   }

@@ -116,8 +116,9 @@ TEST(RenderText, LossesAndNotesAreWrapped) {
   EXPECT_EQ(render_text(b.report()),
             "iotrace 0.1.0: traced 10.00s on Linux 6.1.0-test\n"
             "\n"
-            "losses: 1226 (stats map full 12, threads map full 0, ring buffer 1204, stacks 7,\n"
-            "  flagged map full 3): counts are lower bounds\n"
+            "losses: 1226: stats map full 12 (syscall counts are lower bounds), flagged map\n"
+            "  full 3 (flagged-call counts are lower bounds), ring buffer 1204 (stall\n"
+            "  details; stall counts stay exact), stacks 7 (calls kept without their stack)\n"
             "note: BTF tracepoints (tp_btf) unavailable: using raw tracepoints\n"
             "note: uprobe on getaddrinfo in /opt/app/lib/\\x1b[2Jlibc.so.6 failed (ENOENT):\n"
             "  synchronous DNS is not detected\n");

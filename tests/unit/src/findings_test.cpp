@@ -413,6 +413,48 @@ TEST(Findings, FlaggedCallsOfOtherProcessesAreIgnored) {
   EXPECT_EQ(ids(rep.processes[1]), Ids{"blocking-call-on-loop"});
 }
 
+ThreadRecord& thread(CaptureBuilder& b, uint32_t tid) {
+  for (auto& t : b.capture().threads)
+    if (t.tid == tid) return t;
+  throw std::runtime_error("no thread");
+}
+
+// The kernel counts every stall; events with details can be lost (ring buffer full).
+TEST(Findings, StallsCountedWithoutDetailsAreSaid) {
+  CaptureBuilder b;
+  b.process(800, "srv");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  thread(b, 801).stalls = 5;
+  Stall s;
+  s.tid = 801;
+  s.dur_ns = 40 * k_ms;
+  s.sleep_ns = 34 * k_ms;
+  s.cpu_ns = 5 * k_ms;
+  b.capture().stalls = {s, s};
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  ASSERT_EQ(ids(p), Ids{"loop-stall"});
+  EXPECT_EQ(p.findings[0].count, 2u);
+  EXPECT_NE(p.findings[0].evidence.find("; 3 more stalls on this thread were counted without "
+                                        "details (ring buffer full: see losses)"),
+            std::string::npos)
+      << p.findings[0].evidence;
+}
+
+TEST(Findings, StallsWhoseDetailsWereAllLostStillMakeAFinding) {
+  CaptureBuilder b;
+  b.process(800, "srv");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  thread(b, 801).stalls = 7;
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  ASSERT_EQ(ids(p), Ids{"loop-stall"});
+  EXPECT_EQ(p.findings[0].count, 7u);
+  EXPECT_EQ(p.findings[0].evidence,
+            "7 iterations of the loop on thread 801 (loop) took longer than 20.0ms; their details "
+            "were lost (ring buffer full: see losses)");
+}
+
 TEST(Findings, StallsSplitByWhatTheLoopDid) {
   CaptureBuilder b;
   b.process(800, "srv");

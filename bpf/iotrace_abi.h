@@ -103,8 +103,8 @@ struct iot_thread {
 	__u64 sys_arg2;
 	__u64 sys_arg3;
 	__u64 sys_arg4;
-	__u64 sys_sleep_base; /* sleep_ns at the call's entry */
-	__u64 sys_runq_base;
+	__u64 sys_sched_a; /* sched_mark() at the call's entry */
+	__u64 sys_sched_b;
 	__s32 sys_nr; /* -1: none */
 	__u8 sys_fd_kind;
 	__u8 sys_nonblock;
@@ -122,11 +122,14 @@ struct iot_thread {
 	__u32 pad1;
 	__u64 offcpu_ns;       /* off CPU in all (with cfg_runq_from_task: sleep = off CPU - runq) */
 	__u64 run_delay0;      /* task's sched_info.run_delay when first seen */
+	__u64 sum_exec0;       /* task's se.sum_exec_runtime when first seen */
+	__u64 nvcsw0;          /* task's voluntary / involuntary switch counts when first seen */
+	__u64 nivcsw0;
 	/* event-loop iteration accounting */
 	__u64 wait_exit_ns;    /* return of the last multiplexing wait; 0 before the first */
 	__u64 iter_sys_ns;     /* time in non-wait syscalls since wait_exit_ns */
-	__u64 iter_sleep_base; /* sleep_ns at wait_exit_ns */
-	__u64 iter_runq_base;
+	__u64 iter_sched_a; /* sched_mark() at wait_exit_ns */
+	__u64 iter_sched_b;
 	__u64 iter_cpu_base;
 	__u64 iter_max_sys_ns; /* the longest syscall in this iteration */
 	__s32 iter_max_nr;
@@ -156,8 +159,8 @@ struct iot_thread {
 	__u64 uring_ops[IOT_URING_OPS];
 	/* synchronous DNS: resolver function in flight (uprobes), UDP connects/sends to port 53 */
 	__u64 dns_start_ns;
-	__u64 dns_sleep_base;
-	__u64 dns_runq_base;
+	__u64 dns_sched_a;
+	__u64 dns_sched_b;
 	__u64 dns_sp_words[IOT_SP_WORDS];
 	__s32 dns_fn; /* IOT_FN_*, -1: none */
 	__s32 dns_stack;

@@ -22,6 +22,10 @@ const volatile __u32 cfg_one_tgid = 0;
 /* Run-queue delay read from the task's own sched_info.run_delay (CONFIG_SCHED_INFO) instead of
  * timing wakeups: no sched_wakeup program, which every wakeup on the host would run. */
 const volatile __u32 cfg_runq_from_task = 0;
+/* On- and off-CPU time from the task's se.sum_exec_runtime and run_delay: no sched_switch or
+ * sched_wakeup program, which every context switch and wakeup on the host would run. tp_btf
+ * programs only (threads.bpf.h). */
+const volatile __u32 cfg_sched_from_task = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* x86_64 numbers, passed in so this file carries no syscall table of its own. */

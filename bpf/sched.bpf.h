@@ -36,7 +36,9 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 			t->invol_switches++;
 		if (cfg_runq_from_task) {
 			/* prev is still current here: its totals are consistent (see sched_mark) */
-			sched_since(t, 0, t->run_delay0, &t->sleep_ns, &t->runq_ns, direct);
+			__u64 cpu;
+
+			sched_since(t, 0, t->run_delay0, 0, &t->sleep_ns, &t->runq_ns, &cpu, direct);
 		}
 	}
 	tid = BPF_CORE_READ(next, pid);
@@ -78,6 +80,8 @@ static __always_inline void on_exit(struct task_struct *task, bool direct)
 	if (t) {
 		t->flags |= IOT_THR_EXITED;
 		t->last_ns = bpf_ktime_get_ns();
+		if (cfg_sched_from_task && direct)
+			sched_totals(t, task, t->last_ns);
 		/* task storage is freed with the task: keep the row */
 		if (direct && bpf_map_update_elem(&iot_threads, &tid, t, BPF_ANY))
 			count_loss(IOT_LOSS_THREADS_FULL);
@@ -181,8 +185,11 @@ int iot_dump_threads(struct bpf_iter__task *ctx)
 	if (!task)
 		return 0;
 	t = bpf_task_storage_get(&iot_tls, task, 0, 0);
-	if (t)
-		bpf_seq_write(ctx->meta->seq, t, sizeof(*t));
+	if (!t)
+		return 0;
+	if (cfg_sched_from_task)
+		sched_totals(t, task, bpf_ktime_get_ns());
+	bpf_seq_write(ctx->meta->seq, t, sizeof(*t));
 	return 0;
 }
 

@@ -76,8 +76,9 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	e->start_ns = t->wait_exit_ns;
 	e->dur_ns = dur;
 	e->sys_ns = t->iter_sys_ns;
-	sched_since(t, t->iter_sleep_base, t->iter_runq_base, &e->sleep_ns, &e->runq_ns, direct);
 	e->cpu_ns = cpu_now(t, now) - t->iter_cpu_base;
+	sched_since(t, t->iter_sched_a, t->iter_sched_b, dur, &e->sleep_ns, &e->runq_ns, &e->cpu_ns,
+		    direct);
 	e->max_sys_ns = t->iter_max_sys_ns;
 	e->max_nr = t->iter_max_nr;
 	e->max_stack = t->iter_max_stack;
@@ -119,7 +120,7 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	t->sys_fd_kind = kind;
 	t->sys_nonblock = nonblock;
 	t->sys_nr = nr;
-	sched_mark(t, &t->sys_sleep_base, &t->sys_runq_base, direct);
+	sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		check_et_drained(ctx, t, tid);
@@ -216,7 +217,9 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 		bpf_probe_read_user(sp_words, sizeof(sp_words), (void *)PT_REGS_SP_CORE(regs));
 		r.sp_words = sp_words;
 		r.lat_ns = lat;
-		sched_since(t, t->sys_sleep_base, t->sys_runq_base, &r.sleep_ns, &r.runq_ns, direct);
+		__u64 cpu;
+
+		sched_since(t, t->sys_sched_a, t->sys_sched_b, lat, &r.sleep_ns, &r.runq_ns, &cpu, direct);
 		record_flag(&r);
 	}
 	if (lat > t->iter_max_sys_ns) {
@@ -313,7 +316,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		t->iter_max_sys_ns = 0;
 		t->iter_max_nr = -1;
 		t->iter_max_stack = -1;
-		sched_mark(t, &t->iter_sleep_base, &t->iter_runq_base, direct);
+		sched_mark(t, &t->iter_sched_a, &t->iter_sched_b, direct);
 		t->iter_cpu_base = cpu_now(t, now);
 	} else if (t->wait_exit_ns) {
 		check_loop_call(ctx, regs, t, tid, nr, lat, direct);

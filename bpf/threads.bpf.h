@@ -48,51 +48,95 @@ static __always_inline struct iot_thread *thread_of_current(__u32 tid, bool dire
 }
 
 /*
- * Blocked/preempted split of the calling thread's off-CPU time between two points. With
- * cfg_runq_from_task, a mark is (off-CPU total, the task's run_delay): the scheduler adds a wait
- * to run_delay when the task gets the CPU back, so while it runs both are current. Otherwise a
- * mark is (sleep total, run-queue total) from sched_switch and sched_wakeup.
- * direct: the program may use the BTF task pointer (tp_btf) instead of probe reads.
+ * Where a thread's time goes (on CPU, asleep, waiting for a CPU), three ways:
+ * - cfg_sched_from_task (tp_btf, CONFIG_SCHED_INFO): the scheduler's own per-task counters,
+ *   se.sum_exec_runtime and sched_info.run_delay, read when needed; asleep is the rest of the
+ *   wall time. No program runs on context switches at all.
+ * - cfg_runq_from_task: sched_switch times on- and off-CPU stretches; run_delay splits off-CPU.
+ * - neither: sched_switch and sched_wakeup time everything.
+ * A mark is two cumulative values taken while the thread runs; sched_since() turns two marks
+ * and the wall time between them into asleep and run-queue time. While a task runs, the
+ * scheduler has already added its last wait to run_delay; sum_exec_runtime lags by the current
+ * stretch on CPU (at most a tick), which the split counts as CPU only up to that lag.
+ * direct: the program may use BTF pointers (tp_btf) instead of probe reads.
  */
-static __always_inline __u64 run_delay_cur(bool direct)
+static __always_inline __u64 run_delay_of(struct task_struct *task, bool direct)
 {
-	struct task_struct *task = NULL;
-
 	if (!bpf_core_field_exists(task->sched_info))
 		return 0;
 	if (direct)
-		return bpf_get_current_task_btf()->sched_info.run_delay;
-	task = (struct task_struct *)bpf_get_current_task();
+		return task->sched_info.run_delay;
 	return BPF_CORE_READ(task, sched_info.run_delay);
 }
 
-static __always_inline void sched_mark(struct iot_thread *t, __u64 *off, __u64 *runq, bool direct)
+static __always_inline struct task_struct *current_task(bool direct)
 {
-	if (cfg_runq_from_task) {
-		*off = t->offcpu_ns;
-		*runq = run_delay_cur(direct);
+	return direct ? bpf_get_current_task_btf() : (struct task_struct *)bpf_get_current_task();
+}
+
+static __always_inline __u64 run_delay_cur(bool direct)
+{
+	return run_delay_of(current_task(direct), direct);
+}
+
+/* cfg_sched_from_task is only set for tp_btf programs: these reads are plain loads. */
+static __always_inline __u64 cpu_cur(bool direct)
+{
+	return direct ? bpf_get_current_task_btf()->se.sum_exec_runtime : 0;
+}
+
+static __always_inline void sched_mark(struct iot_thread *t, __u64 *a, __u64 *b, bool direct)
+{
+	if (cfg_sched_from_task) {
+		*a = cpu_cur(direct);
+		*b = run_delay_cur(direct);
+	} else if (cfg_runq_from_task) {
+		*a = t->offcpu_ns;
+		*b = run_delay_cur(direct);
 	} else {
-		*off = t->sleep_ns;
-		*runq = t->runq_ns;
+		*a = t->sleep_ns;
+		*b = t->runq_ns;
 	}
 }
 
-static __always_inline void sched_since(struct iot_thread *t, __u64 off0, __u64 runq0, __u64 *sleep,
-					__u64 *runq, bool direct)
+static __always_inline __u64 sub0(__u64 x, __u64 y)
 {
-	__u64 off, rq;
+	return x > y ? x - y : 0;
+}
 
-	if (!cfg_runq_from_task) {
-		*sleep = t->sleep_ns - off0;
-		*runq = t->runq_ns - runq0;
-		return;
+/* From mark (a0, b0), wall ns ago, to now: asleep, waiting for a CPU and (when known) on CPU. */
+static __always_inline void sched_since(struct iot_thread *t, __u64 a0, __u64 b0, __u64 wall,
+					__u64 *sleep, __u64 *runq, __u64 *cpu, bool direct)
+{
+	__u64 c, rq;
+
+	if (cfg_sched_from_task) {
+		c = sub0(cpu_cur(direct), a0);
+		rq = sub0(run_delay_cur(direct), b0);
+		*cpu = c;
+		*runq = rq;
+		*sleep = sub0(wall, c + rq);
+	} else if (cfg_runq_from_task) {
+		rq = sub0(run_delay_cur(direct), b0);
+		*runq = rq;
+		*sleep = sub0(sub0(t->offcpu_ns, a0), rq);
+	} else {
+		*sleep = t->sleep_ns - a0;
+		*runq = t->runq_ns - b0;
 	}
-	off = t->offcpu_ns - off0;
-	rq = run_delay_cur(direct) - runq0;
-	if ((__s64)rq < 0)
-		rq = 0;
-	*runq = rq;
-	*sleep = off > rq ? off - rq : 0;
+}
+
+/* With cfg_sched_from_task: a thread's totals since first sight, from its task. */
+static __always_inline void sched_totals(struct iot_thread *t, struct task_struct *task, __u64 now)
+{
+	__u64 wall = sub0(now, t->first_ns);
+
+	t->oncpu_ns = sub0(task->se.sum_exec_runtime, t->sum_exec0);
+	t->oncpu_since_ns = 0;
+	t->runq_ns = sub0(run_delay_of(task, true), t->run_delay0);
+	t->sleep_ns = sub0(wall, t->oncpu_ns + t->runq_ns);
+	t->vol_switches = sub0(task->nvcsw, t->nvcsw0);
+	t->invol_switches = sub0(task->nivcsw, t->nivcsw0);
 }
 
 static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u64 now, bool direct)
@@ -132,8 +176,15 @@ static __always_inline struct iot_thread *new_thread(__u32 tid, __u32 tgid, __u6
 	t->oncpu_since_ns = now; /* it is running: it made this call */
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 	task = (struct task_struct *)bpf_get_current_task();
-	if (cfg_runq_from_task)
-		t->run_delay0 = run_delay_cur(false);
+	if (cfg_runq_from_task || cfg_sched_from_task)
+		t->run_delay0 = run_delay_cur(direct);
+	if (cfg_sched_from_task && direct) {
+		struct task_struct *me = bpf_get_current_task_btf();
+
+		t->sum_exec0 = me->se.sum_exec_runtime;
+		t->nvcsw0 = me->nvcsw;
+		t->nivcsw0 = me->nivcsw;
+	}
 	if (BPF_CORE_READ(task, flags) & IOT_PF_IO_WORKER)
 		t->flags |= IOT_THR_IO_WORKER;
 	return t;

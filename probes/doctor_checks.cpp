@@ -203,8 +203,8 @@ void tracepoint_checks(DoctorReport& r) {
 }
 
 DoctorCheck sched_info_check(const Features& f) {
-  const char* wakeup = "run-queue time is timed with a sched_wakeup program, which every wakeup on "
-                       "the host runs";
+  const char* wakeup = "CPU and run-queue time are timed with sched_switch and sched_wakeup "
+                       "programs, which every context switch and wakeup on the host runs";
   if (feature_disabled("sched_info"))
     return check("sched_info", "run-queue delay", CheckState::fallback,
                  "disabled with --no-feature sched_info", wakeup);
@@ -212,7 +212,8 @@ DoctorCheck sched_info_check(const Features& f) {
     return check("sched_info", "run-queue delay", CheckState::fallback,
                  "task_struct.sched_info absent (CONFIG_SCHED_INFO off)", wakeup);
   return check("sched_info", "run-queue delay", CheckState::ok, "task_struct.sched_info in BTF",
-               "read from the scheduler's own per-task count: no sched_wakeup program");
+               "CPU and run-queue time read from the scheduler's own per-task counters: no "
+               "program on context switches and wakeups");
 }
 
 DoctorCheck uring_check() {
@@ -397,10 +398,15 @@ void summarize(DoctorReport& r) {
   if (sys_btf) add("syscall accounting", CheckState::ok, "BTF tracepoints (tp_btf)");
   else if (sys_raw) add("syscall accounting", CheckState::fallback, "raw tracepoints (raw_tp), same events");
   else add("syscall accounting", CheckState::fatal, "unavailable");
-  add("loop stalls and scheduler time", sched ? CheckState::ok : CheckState::fatal,
-      sched ? (sys_btf ? "sched_switch via tp_btf" : "sched_switch via raw_tp") : "unavailable");
   bool runq = ok(r, "sched_info");
-  if (sched)
+  // With tp_btf and sched_info, CPU and run-queue time come from the task: no sched_switch.
+  bool from_task = sys_btf && runq;
+  bool sched_time = from_task || sched;
+  add("loop stalls and scheduler time", sched_time ? CheckState::ok : CheckState::fatal,
+      from_task ? "the scheduler's per-task counters (no sched_switch program)"
+      : sched   ? (sys_btf ? "sched_switch via tp_btf" : "sched_switch via raw_tp")
+                : "unavailable");
+  if (sched_time)
     add("blocked/preempted split", runq ? CheckState::ok : CheckState::fallback,
         runq ? "scheduler's run-queue delay per task" : "sched_wakeup timing (costs every wakeup)");
   const auto* uring = find(r, "io_uring");
@@ -413,7 +419,7 @@ void summarize(DoctorReport& r) {
   bool rb = ok(r, "ringbuf");
   add("stall events and stacks", rb ? CheckState::ok : CheckState::fatal,
       rb ? "ring buffer" : "unavailable");
-  r.attach_works = base && (sys_btf || sys_raw) && sched && rb;
+  r.attach_works = base && (sys_btf || sys_raw) && sched_time && rb;
 }
 
 DoctorReport run_doctor(bool verbose) {

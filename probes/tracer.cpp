@@ -147,6 +147,7 @@ struct Tracer::Impl {
     if (opts.pids.size() == 1 && !opts.follow_children && !opts.all_processes)
       ro->cfg_one_tgid = static_cast<__u32>(opts.pids[0]);
     ro->cfg_runq_from_task = f.sched_info;
+    ro->cfg_sched_from_task = use_btf && f.sched_info;
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
@@ -169,6 +170,9 @@ struct Tracer::Impl {
       if (prog == s->progs.iot_dump_threads) bpf_program__set_autoload(prog, use_btf);
       // with the task's own run-queue delay, wakeups need not be timed
       if (f.sched_info && name.rfind("iot_wakeup_", 0) == 0) bpf_program__set_autoload(prog, false);
+      // and with tp_btf, the task's own CPU time: no program on every context switch either
+      if (use_btf && f.sched_info && name.rfind("iot_switch_", 0) == 0)
+        bpf_program__set_autoload(prog, false);
       if (is_uring_prog(prog)) {
         std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
         bpf_program__set_autoload(prog, f.has_tracepoint(tp));

@@ -38,6 +38,8 @@ TEST_F(DoctorTest, AttachWillWorkHere) {
   EXPECT_TRUE(has(r.out, "ok       syscall accounting              BTF tracepoints (tp_btf)")) << r.out;
   EXPECT_TRUE(has(r.out, "ok       run-queue delay      task_struct.sched_info in BTF")) << r.out;
   EXPECT_TRUE(has(r.out, "ok       blocked/preempted split         scheduler's run-queue delay")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       loop stalls and scheduler time  the scheduler's per-task counters"))
+      << r.out;
   EXPECT_TRUE(has(r.out, "iotrace attach will work on this machine.\n")) << r.out;
   EXPECT_FALSE(has(r.out, "fatal")) << r.out;
   EXPECT_TRUE(r.err.empty()) << "libbpf's log only with -v: " << r.err;
@@ -88,4 +90,5 @@ TEST_F(DoctorTest, ForcedOffSchedInfoTimesWakeups) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "fallback run-queue delay      disabled with --no-feature sched_info")) << r.out;
   EXPECT_TRUE(has(r.out, "fallback blocked/preempted split         sched_wakeup timing")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok       loop stalls and scheduler time  sched_switch via tp_btf")) << r.out;
 }

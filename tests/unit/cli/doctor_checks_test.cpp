@@ -32,8 +32,20 @@ TEST(DoctorSummary, EverythingWorks) {
   summarize(r);
   EXPECT_TRUE(r.attach_works);
   EXPECT_EQ(feature(r, "syscall accounting").how, "BTF tracepoints (tp_btf)");
-  EXPECT_EQ(feature(r, "loop stalls and scheduler time").how, "sched_switch via tp_btf");
+  EXPECT_EQ(feature(r, "loop stalls and scheduler time").how,
+            "the scheduler's per-task counters (no sched_switch program)");
   for (const auto& f : r.features) EXPECT_EQ(f.state, CheckState::ok) << f.feature;
+}
+
+TEST(DoctorSummary, WithoutSchedInfoSchedSwitchTimesTheThreads) {
+  auto r = all_ok();
+  set_state(r, "sched_info", CheckState::fallback);
+  summarize(r);
+  EXPECT_TRUE(r.attach_works);
+  EXPECT_EQ(feature(r, "loop stalls and scheduler time").how, "sched_switch via tp_btf");
+  set_state(r, "sched_switch", CheckState::fatal);
+  summarize(r);
+  EXPECT_FALSE(r.attach_works);
 }
 
 TEST(DoctorSummary, RawTracepointsAreAFallbackNotAFailure) {
@@ -67,6 +79,7 @@ TEST(DoctorSummary, WithoutSchedInfoWakeupsAreTimed) {
 TEST(DoctorSummary, AttachNeedsPrivilegesBtfATracepointAndTheRingBuffer) {
   for (const char* id : {"privileges", "btf", "sched_switch", "ringbuf"}) {
     auto r = all_ok();
+    set_state(r, "sched_info", CheckState::fallback);  // else sched_switch is not needed
     set_state(r, id, CheckState::fatal);
     summarize(r);
     EXPECT_FALSE(r.attach_works) << id;

@@ -19,15 +19,21 @@ struct {
 	__type(value, __u8);
 } iot_etfds SEC(".maps");
 
+/* Set once any ET registration is known (here, or by probes/ from fdinfo): until then, reads
+ * on loop threads skip the iot_etfds lookup. Most loops are level-triggered. */
+volatile __u32 et_seen = 0;
+
 static __always_inline void note_et_registration(struct iot_thread *t, __u32 op, __u32 events)
 {
 	struct iot_etfd_key key = {.tgid = t->tgid, .fd = (__s32)t->sys_arg2};
 	__u8 one = 1;
 
-	if (op != IOT_EPOLL_CTL_DEL && (events & IOT_EPOLLET))
+	if (op != IOT_EPOLL_CTL_DEL && (events & IOT_EPOLLET)) {
 		bpf_map_update_elem(&iot_etfds, &key, &one, BPF_ANY);
-	else
+		et_seen = 1;
+	} else if (et_seen) {
 		bpf_map_delete_elem(&iot_etfds, &key);
+	}
 }
 
 /* Called at the exit of a read-type call on a socket by a loop thread. */
@@ -36,7 +42,7 @@ static __always_inline void note_et_read(struct iot_thread *t, long nr, long ret
 	struct iot_etfd_key key = {.tgid = t->tgid, .fd = (__s32)t->sys_arg0};
 	int free_slot = -1, i;
 
-	if (!bpf_map_lookup_elem(&iot_etfds, &key))
+	if (!et_seen || !bpf_map_lookup_elem(&iot_etfds, &key))
 		return;
 	for (i = 0; i < IOT_ET_SLOTS; i++) {
 		if (t->et_fd[i] == key.fd && (t->et_pending[i] || ret > 0)) {

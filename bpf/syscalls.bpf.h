@@ -120,7 +120,8 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	t->sys_fd_kind = kind;
 	t->sys_nonblock = nonblock;
 	t->sys_nr = nr;
-	sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, direct);
+	if (t->wait_exit_ns) /* only loop threads' calls are split (check_loop_call) */
+		sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		check_et_drained(ctx, t, tid);

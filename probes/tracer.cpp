@@ -512,6 +512,7 @@ void Tracer::Impl::prefill_et(const ProcessRecord& p) {
       if (e.events & k_epollet) {
         iot_etfd_key key{p.pid, e.tfd};
         bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+        skel->bss->et_seen = 1;
       }
 }
 

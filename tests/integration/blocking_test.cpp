@@ -71,15 +71,25 @@ nlohmann::json loop_finding(const nlohmann::json& proc, const std::set<std::stri
 
 }  // namespace
 
-// Asleep vs run queue comes from the task's sched_info.run_delay by default, and from timed
-// wakeups (a sched_wakeup program) without it: both must call the sleeps blocked.
-class BlockingSplitTest : public BlockingTest, public ::testing::WithParamInterface<bool> {};
+// Where the blocked/preempted split comes from: the task's own counters (tp_btf with
+// sched_info, the default), sched_switch with the task's run_delay (raw tracepoints), or
+// sched_switch and sched_wakeup timing everything (no sched_info). All must agree.
+enum class SplitSource { task_counters, raw_tracepoints, timed_wakeups };
+
+std::vector<std::string> split_args(SplitSource s) {
+  switch (s) {
+    case SplitSource::task_counters: return {};
+    case SplitSource::raw_tracepoints: return {"--no-feature", "tp_btf"};
+    case SplitSource::timed_wakeups: return {"--no-feature", "sched_info"};
+  }
+  return {};
+}
+
+class BlockingSplitTest : public BlockingTest, public ::testing::WithParamInterface<SplitSource> {};
 
 TEST_P(BlockingSplitTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   REQUIRE_BPF();
-  std::vector<std::string> global;
-  if (GetParam()) global = {"--no-feature", "sched_info"};
-  auto p = trace({"sleep"}, global);
+  auto p = trace({"sleep"}, split_args(GetParam()));
   auto f = loop_finding(p, {"blocking-call-on-loop"}, "clock_nanosleep");
   ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
   EXPECT_EQ(f.at("count"), 12);
@@ -93,8 +103,17 @@ TEST_P(BlockingSplitTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   EXPECT_GE(stalls[0].at("count").get<int>(), 11);
 }
 
-INSTANTIATE_TEST_SUITE_P(RunQueueSource, BlockingSplitTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "TimedWakeups" : "TaskRunDelay"; });
+INSTANTIATE_TEST_SUITE_P(SplitSources, BlockingSplitTest,
+                         ::testing::Values(SplitSource::task_counters, SplitSource::raw_tracepoints,
+                                           SplitSource::timed_wakeups),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case SplitSource::task_counters: return "TaskCounters";
+                             case SplitSource::raw_tracepoints: return "RawTracepoints";
+                             case SplitSource::timed_wakeups: return "TimedWakeups";
+                           }
+                           return "Unknown";
+                         });
 
 TEST_F(BlockingTest, FsyncOnTheLoopIsFound) {
   REQUIRE_BPF();
@@ -177,7 +196,7 @@ TEST_F(BlockingTest, EdgeTriggeredSocketLeftUndrainedIsFound) {
 TEST_P(BlockingSplitTest, ThreadsSharingACpuWaitOnTheRunQueue) {
   REQUIRE_BPF();
   TraceSpec spec{"wl_cpu_share", {}, {"--json"}};
-  if (GetParam()) spec.global_args = {"--no-feature", "sched_info"};
+  spec.global_args = split_args(GetParam());
   TraceResult r = trace_workload(spec);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(r.report.is_object()) << r.out;

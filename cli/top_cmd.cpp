@@ -20,6 +20,7 @@
 #include "probes/tracer.hpp"
 #include "src/capture_delta.hpp"
 #include "src/duration.hpp"
+#include "src/losses.hpp"
 #include "src/process_summary.hpp"
 
 namespace iotrace::cli {
@@ -97,7 +98,7 @@ class TopView {
     for (const auto& one : split_active(delta))
       for (auto& s : summarize_processes(build_report(one))) rows_.push_back(std::move(s));
     traced_ = traced;
-    losses_ = delta.losses.total();
+    losses_ = delta.losses;
     stamp_ = clock_now();
   }
 
@@ -126,8 +127,9 @@ class TopView {
                                     paused_ ? " PAUSED" : "");
     if (interactive_ && title.size() > opts.width) title.resize(opts.width);
     o += title + "\n";
-    if (losses_)
-      o += fmt::format("{} events lost in this interval: counts are lower bounds\n", losses_);
+    if (losses_.total())
+      o += fmt::format("{} events lost in this interval: {}\n", losses_.total(),
+                       describe_losses(losses_));
     if (interactive_)
       o += "sort: s syscalls p pid t stalls o sys/op m model c command; space pause; q quit\n";
     o += "\n" + render_process_header(opts);
@@ -156,7 +158,7 @@ class TopView {
   const SortKey* sort_;
   std::vector<ProcessSummary> rows_;
   size_t traced_ = 0;
-  uint64_t losses_ = 0;
+  Losses losses_;
   bool paused_ = false;
   std::string stamp_;
 };
@@ -209,7 +211,16 @@ int run_top(const AppArgs& args) {
   if (interactive) raw = std::make_unique<RawTerminal>();
   if (interactive) write_stdout("iotrace top: probes attached; first refresh in " +
                                 format_duration(interval_ns) + "\n");
-  Capture prev = tracer->collect();
+  // Long host-wide sessions see many threads come and go: each refresh forgets the exited
+  // ones it reported, so the maps hold live threads only.
+  auto collect = [&] {
+    Capture c = tracer->collect();
+    size_t forgotten = tracer->forget_exited(c);
+    if (args.verbose && forgotten)
+      fmt::print(stderr, "iotrace: top: forgot {} exited threads after reporting them\n", forgotten);
+    return c;
+  };
+  Capture prev = collect();
   uint64_t next_ns = tracer->elapsed_ns() + interval_ns;
   for (int done = 0; !stop_requested() && (iterations == 0 || done < iterations);) {
     if (raw && raw->active()) {
@@ -222,7 +233,7 @@ int run_top(const AppArgs& args) {
     tracer->poll(50);
     if (tracer->elapsed_ns() < next_ns) continue;
     next_ns += interval_ns;
-    Capture cur = tracer->collect();
+    Capture cur = collect();
     Capture delta = capture_delta(prev, cur);
     prev = std::move(cur);
     ++done;

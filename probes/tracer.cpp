@@ -725,6 +725,44 @@ void Tracer::stop() {
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
 }
 
+namespace {
+
+// Deletes the keys of a hash map for which drop(key) holds (collected first: deleting while
+// walking with get_next_key would restart the walk).
+template <typename Key, typename Drop>
+void delete_keys(int fd, Drop drop) {
+  std::vector<Key> doomed;
+  Key key{}, next{};
+  Key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (drop(key)) doomed.push_back(key);
+  }
+  for (const auto& k : doomed) bpf_map_delete_elem(fd, &k);
+}
+
+}  // namespace
+
+size_t Tracer::forget_exited(const Capture& c) {
+  auto& im = *impl_;
+  std::set<uint32_t> gone;
+  for (const auto& t : c.threads)
+    if (t.exited) gone.insert(t.tid);
+  int threads = bpf_map__fd(im.skel->maps.iot_threads);
+  for (uint32_t tid : gone) bpf_map_delete_elem(threads, &tid);
+  if (!gone.empty()) {
+    delete_keys<iot_stats_key>(bpf_map__fd(im.skel->maps.iot_stats),
+                               [&](const iot_stats_key& k) { return gone.count(k.tid) > 0; });
+    delete_keys<iot_flag_key>(bpf_map__fd(im.skel->maps.iot_flagged),
+                              [&](const iot_flag_key& k) { return gone.count(k.tid) > 0; });
+  }
+  for (auto it = im.procs.begin(); it != im.procs.end();)
+    it = it->second.exited ? im.procs.erase(it) : std::next(it);
+  im.stalls.clear();
+  return gone.size();
+}
+
 bool Tracer::all_exited() {
   bool all = true;
   for (auto& [pid, p] : impl_->procs) {

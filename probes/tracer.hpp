@@ -48,6 +48,12 @@ class Tracer {
   // Reads the maps and /proc into a capture; may be called more than once (interval reports
   // diff consecutive captures). With all_processes, every process seen becomes a target.
   Capture collect();
+  // For long host-wide sessions (top), where exited threads would fill the maps: forgets what
+  // capture c reported about threads that had exited (their thread, syscall and flagged-call
+  // rows, and exited processes) and the stall events delivered so far. Later captures then
+  // lack them, so only differences of captures (capture_delta) stay meaningful. Returns the
+  // number of threads forgotten.
+  size_t forget_exited(const Capture& c);
   uint64_t elapsed_ns() const;
 
  private:

@@ -122,3 +122,28 @@ TEST_F(TopTest, AttachIntervalWithJsonKeepsStdoutOneDocument) {
   ASSERT_TRUE(r.report.is_object()) << r.out;
   EXPECT_NE(r.err.find("--- interval 1 ("), std::string::npos) << r.err;
 }
+
+// A long host-wide session must not fill the maps with threads that came and went: each
+// refresh forgets the exited threads it reported, and live ones keep their rows.
+TEST_F(TopTest, RefreshesForgetExitedThreadsAndKeepLiveOnes) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  Child churn = spawn({"/bin/sh", "-c", "i=0; while [ $i -lt 60 ]; do /bin/true; sleep 0.02; "
+                                        "i=$((i+1)); done"});
+  TraceResult r = run_iotrace({"-v", "top", "-b", "-n", "3", "-i", "500ms"});
+  wait_exit(churn.pid, 10000);
+  for (int fd : {churn.in, churn.out, churn.err})
+    if (fd >= 0) close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t forgotten = 0;
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);) {
+    auto at = line.find("iotrace: top: forgot ");
+    if (at != std::string::npos) forgotten += std::stoull(line.substr(at + 21));
+  }
+  EXPECT_GE(forgotten, 30u) << r.err;  // at least the /bin/true processes that ran
+  auto rows = rows_of(r.out, pid);
+  ASSERT_EQ(rows.size(), 3u) << r.out;
+  for (const auto& w : rows) expect_loop_row(w);
+  EXPECT_EQ(r.out.find("events lost"), std::string::npos) << r.out;
+}

@@ -17,7 +17,7 @@ static __always_inline int dns_enter(struct pt_regs *ctx, bool direct)
 		return 0; /* only the outermost resolver call is timed */
 	t->dns_start_ns = now;
 	t->dns_fn = (__s32)bpf_get_attach_cookie(ctx);
-	sched_mark(t, &t->dns_sched_a, &t->dns_sched_b, direct);
+	sched_mark(t, &t->dns_sched_a, &t->dns_sched_b, &t->dns_sched_c, direct);
 	t->dns_stack = -1;
 	if (t->wait_exit_ns) {
 		user_stack_id(ctx, &t->dns_stack);
@@ -49,7 +49,7 @@ static __always_inline int dns_exit(struct pt_regs *ctx, bool direct)
 		};
 		__u64 cpu;
 
-		sched_since(t, t->dns_sched_a, t->dns_sched_b, now - t->dns_start_ns, &r.sleep_ns,
+		sched_since(t, t->dns_sched_a, t->dns_sched_b, t->dns_sched_c, now - t->dns_start_ns, &r.sleep_ns,
 			    &r.runq_ns, &cpu, direct);
 		record_flag(&r);
 	}

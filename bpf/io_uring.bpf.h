@@ -9,9 +9,14 @@
 
 #define IOT_IORING_SETUP_SQPOLL (1u << 1)
 
+/* These are tp_btf programs even when the syscall programs are raw_tp ones (a kernel without
+ * what those need): the thread rows are then in iot_threads, and iot_tls does not exist
+ * (libbpf poisons the branch that uses it, which the verifier then never reaches). */
 static __always_inline struct iot_thread *uring_thread(void)
 {
-	return current_thread(bpf_ktime_get_ns(), true);
+	__u64 now = bpf_ktime_get_ns();
+
+	return cfg_tls ? current_thread(now, true) : current_thread(now, false);
 }
 
 SEC("tp_btf/io_uring_submit_req")

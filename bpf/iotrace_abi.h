@@ -105,6 +105,7 @@ struct iot_thread {
 	__u64 sys_arg4;
 	__u64 sys_sched_a; /* sched_mark() at the call's entry */
 	__u64 sys_sched_b;
+	__u64 sys_sched_c;
 	__s32 sys_nr; /* -1: none */
 	__u8 sys_fd_kind;
 	__u8 sys_nonblock;
@@ -130,6 +131,7 @@ struct iot_thread {
 	__u64 iter_sys_ns;     /* time in non-wait syscalls since wait_exit_ns */
 	__u64 iter_sched_a; /* sched_mark() at wait_exit_ns */
 	__u64 iter_sched_b;
+	__u64 iter_sched_c;
 	__u64 iter_cpu_base;
 	__u64 iter_max_sys_ns; /* the longest syscall in this iteration */
 	__s32 iter_max_nr;
@@ -161,6 +163,7 @@ struct iot_thread {
 	__u64 dns_start_ns;
 	__u64 dns_sched_a;
 	__u64 dns_sched_b;
+	__u64 dns_sched_c;
 	__u64 dns_sp_words[IOT_SP_WORDS];
 	__s32 dns_fn; /* IOT_FN_*, -1: none */
 	__s32 dns_stack;
@@ -203,6 +206,14 @@ struct iot_flag_val {
 	__u64 sleep_ns;
 	__u64 runq_ns;
 	__u64 hist[IOT_HIST_SLOTS];
+};
+
+/* Key of iot_exited: threads whose rows left task storage at exit. A tid can be reused while a
+ * trace runs; the first-seen time tells the two threads apart. */
+struct iot_exited_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 first_ns;
 };
 
 /* Key of iot_etfds: sockets registered edge-triggered, written by probes/ from fdinfo too. */

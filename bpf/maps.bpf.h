@@ -26,6 +26,8 @@ const volatile __u32 cfg_runq_from_task = 0;
  * sched_wakeup program, which every context switch and wakeup on the host would run. tp_btf
  * programs only (threads.bpf.h). */
 const volatile __u32 cfg_sched_from_task = 0;
+/* Thread rows are in task storage (the tp_btf syscall programs are loaded). */
+const volatile __u32 cfg_tls = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* x86_64 numbers, passed in so this file carries no syscall table of its own. */
@@ -54,6 +56,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct iot_thread);
 } iot_threads SEC(".maps");
+
+/* tp_btf: rows of threads that exited (task storage goes with the task). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iot_exited_key);
+	__type(value, struct iot_thread);
+} iot_exited SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

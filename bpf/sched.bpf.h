@@ -38,7 +38,7 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 			/* prev is still current here: its totals are consistent (see sched_mark) */
 			__u64 cpu;
 
-			sched_since(t, 0, t->run_delay0, 0, &t->sleep_ns, &t->runq_ns, &cpu, direct);
+			sched_since(t, 0, t->run_delay0, 0, 0, &t->sleep_ns, &t->runq_ns, &cpu, direct);
 		}
 	}
 	tid = BPF_CORE_READ(next, pid);
@@ -78,13 +78,27 @@ static __always_inline void on_exit(struct task_struct *task, bool direct)
 	struct iot_thread *t = thread_of(task, tid, direct);
 
 	if (t) {
+		__u64 cpu;
+
 		t->flags |= IOT_THR_EXITED;
 		t->last_ns = bpf_ktime_get_ns();
+		/* The task is current and will not be seen switching out again as a target: close
+		 * its stretch on CPU here, and bring its split up to date. */
+		if (t->oncpu_since_ns) {
+			t->oncpu_ns += t->last_ns - t->oncpu_since_ns;
+			t->oncpu_since_ns = 0;
+		}
 		if (cfg_sched_from_task && direct)
 			sched_totals(t, task, t->last_ns);
+		else if (cfg_runq_from_task)
+			sched_since(t, 0, t->run_delay0, 0, 0, &t->sleep_ns, &t->runq_ns, &cpu, direct);
 		/* task storage is freed with the task: keep the row */
-		if (direct && bpf_map_update_elem(&iot_threads, &tid, t, BPF_ANY))
-			count_loss(IOT_LOSS_THREADS_FULL);
+		if (direct) {
+			struct iot_exited_key key = {.tid = tid, .first_ns = t->first_ns};
+
+			if (bpf_map_update_elem(&iot_exited, &key, t, BPF_ANY))
+				count_loss(IOT_LOSS_THREADS_FULL);
+		}
 	}
 	/* The last thread of a process: its pid may be reused at once, and a new process with
 	 * that pid must not be counted as the target (signal->live reaches 0 before this
@@ -187,7 +201,7 @@ int iot_dump_threads(struct bpf_iter__task *ctx)
 	t = bpf_task_storage_get(&iot_tls, task, 0, 0);
 	if (!t)
 		return 0;
-	if (cfg_sched_from_task)
+	if (cfg_sched_from_task && !(t->flags & IOT_THR_EXITED))
 		sched_totals(t, task, bpf_ktime_get_ns());
 	bpf_seq_write(ctx->meta->seq, t, sizeof(*t));
 	return 0;

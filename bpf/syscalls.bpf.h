@@ -77,7 +77,7 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	e->dur_ns = dur;
 	e->sys_ns = t->iter_sys_ns;
 	e->cpu_ns = cpu_now(t, now) - t->iter_cpu_base;
-	sched_since(t, t->iter_sched_a, t->iter_sched_b, dur, &e->sleep_ns, &e->runq_ns, &e->cpu_ns,
+	sched_since(t, t->iter_sched_a, t->iter_sched_b, t->iter_sched_c, dur, &e->sleep_ns, &e->runq_ns, &e->cpu_ns,
 		    direct);
 	e->max_sys_ns = t->iter_max_sys_ns;
 	e->max_nr = t->iter_max_nr;
@@ -121,7 +121,7 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	t->sys_nonblock = nonblock;
 	t->sys_nr = nr;
 	if (t->wait_exit_ns) /* only loop threads' calls are split (check_loop_call) */
-		sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, direct);
+		sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, &t->sys_sched_c, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		check_et_drained(ctx, t, tid);
@@ -220,7 +220,7 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 		r.lat_ns = lat;
 		__u64 cpu;
 
-		sched_since(t, t->sys_sched_a, t->sys_sched_b, lat, &r.sleep_ns, &r.runq_ns, &cpu, direct);
+		sched_since(t, t->sys_sched_a, t->sys_sched_b, t->sys_sched_c, lat, &r.sleep_ns, &r.runq_ns, &cpu, direct);
 		record_flag(&r);
 	}
 	if (lat > t->iter_max_sys_ns) {
@@ -301,6 +301,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 			t->uring_enter_sqwakeup++;
 	} else if (nr == cfg_nr_prctl || bit_set(cfg_exec_sys, nr)) {
 		bpf_get_current_comm(t->comm, sizeof(t->comm));
+		t->tid = tid; /* exec from another thread: it takes over the leader's tid */
 	} else if (nr == cfg_nr_connect) {
 		note_udp53(t, t->sys_arg1);
 	} else if (nr == cfg_nr_sendto) {
@@ -317,7 +318,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		t->iter_max_sys_ns = 0;
 		t->iter_max_nr = -1;
 		t->iter_max_stack = -1;
-		sched_mark(t, &t->iter_sched_a, &t->iter_sched_b, direct);
+		sched_mark(t, &t->iter_sched_a, &t->iter_sched_b, &t->iter_sched_c, direct);
 		t->iter_cpu_base = cpu_now(t, now);
 	} else if (t->wait_exit_ns) {
 		check_loop_call(ctx, regs, t, tid, nr, lat, direct);

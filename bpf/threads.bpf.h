@@ -79,17 +79,15 @@ static __always_inline __u64 run_delay_cur(bool direct)
 	return run_delay_of(current_task(direct), direct);
 }
 
-/* cfg_sched_from_task is only set for tp_btf programs: these reads are plain loads. */
-static __always_inline __u64 cpu_cur(bool direct)
-{
-	return direct ? bpf_get_current_task_btf()->se.sum_exec_runtime : 0;
-}
-
-static __always_inline void sched_mark(struct iot_thread *t, __u64 *a, __u64 *b, bool direct)
+static __always_inline void sched_mark(struct iot_thread *t, __u64 *a, __u64 *b, __u64 *c,
+				       bool direct)
 {
 	if (cfg_sched_from_task) {
-		*a = cpu_cur(direct);
-		*b = run_delay_cur(direct);
+		struct task_struct *me = current_task(direct);
+
+		*a = direct ? me->se.sum_exec_runtime : 0;
+		*b = run_delay_of(me, direct);
+		*c = direct ? me->nvcsw : 0;
 	} else if (cfg_runq_from_task) {
 		*a = t->offcpu_ns;
 		*b = run_delay_cur(direct);
@@ -104,15 +102,24 @@ static __always_inline __u64 sub0(__u64 x, __u64 y)
 	return x > y ? x - y : 0;
 }
 
-/* From mark (a0, b0), wall ns ago, to now: asleep, waiting for a CPU and (when known) on CPU. */
-static __always_inline void sched_since(struct iot_thread *t, __u64 a0, __u64 b0, __u64 wall,
-					__u64 *sleep, __u64 *runq, __u64 *cpu, bool direct)
+/* From mark (a0, b0, c0), wall ns ago, to now: asleep, waiting for a CPU and (when known) on
+ * CPU. Sleeping takes a voluntary switch: with none since the mark, nothing was asleep, and
+ * the CPU time is exact (sum_exec_runtime may lag by the stretch in progress). */
+static __always_inline void sched_since(struct iot_thread *t, __u64 a0, __u64 b0, __u64 c0,
+					__u64 wall, __u64 *sleep, __u64 *runq, __u64 *cpu,
+					bool direct)
 {
 	__u64 c, rq;
 
 	if (cfg_sched_from_task) {
-		c = sub0(cpu_cur(direct), a0);
-		rq = sub0(run_delay_cur(direct), b0);
+		struct task_struct *me = current_task(direct);
+
+		rq = sub0(run_delay_of(me, direct), b0);
+		if (direct && me->nvcsw == c0) {
+			c = sub0(wall, rq);
+		} else {
+			c = sub0(direct ? me->se.sum_exec_runtime : 0, a0);
+		}
 		*cpu = c;
 		*runq = rq;
 		*sleep = sub0(wall, c + rq);

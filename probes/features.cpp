@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <string_view>
 
@@ -37,6 +38,15 @@ bool has_member(const struct btf* btf, const char* type, const char* member) {
   return false;
 }
 
+// Kernels before 5.14 keep sched_info only with schedstats or delay accounting on: the field
+// exists but stays 0. init has waited for a CPU and run many times by now if it counts.
+bool sched_info_counts() {
+  auto text = read_file("/proc/1/schedstat");
+  if (!text) return false;
+  unsigned long long cpu = 0, delay = 0, runs = 0;
+  return std::sscanf(text->c_str(), "%llu %llu %llu", &cpu, &delay, &runs) == 3 && (delay || runs);
+}
+
 }  // namespace
 
 const char* const k_uring_tracepoints[] = {
@@ -59,7 +69,7 @@ Features probe_features() {
   f.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
   if (f.btf && !feature_disabled("sched_info")) {
     struct btf* btf = btf__load_vmlinux_btf();
-    f.sched_info = btf && has_member(btf, "task_struct", "sched_info");
+    f.sched_info = btf && has_member(btf, "task_struct", "sched_info") && sched_info_counts();
     btf__free(btf);
   }
   if (f.btf && !feature_disabled("io_uring")) {

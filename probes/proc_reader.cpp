@@ -132,6 +132,20 @@ std::optional<ProcStat> read_stat(uint32_t pid) {
   return text ? parse_stat(*text) : std::nullopt;
 }
 
+namespace {
+
+// A leader that called pthread_exit() is a zombie while its other threads run.
+bool has_live_thread(uint32_t pid) {
+  for (const auto& name : dir_entries(fmt::format("/proc/{}/task", pid))) {
+    auto text = read_file(fmt::format("/proc/{}/task/{}/stat", pid, name));
+    auto st = text ? parse_stat(*text) : std::nullopt;
+    if (st && st->state != 'Z' && st->state != 'X') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void validate_target(uint32_t pid) {
   using K = TraceError::Kind;
   if (pid == 0) throw TraceError(K::target, "pid 0 is not a process", "give the pid of a running process");
@@ -150,7 +164,7 @@ void validate_target(uint32_t pid) {
   if (stat && (stat->flags & k_pf_kthread))
     throw TraceError(K::target, fmt::format("pid {} ({}) is a kernel thread", pid, st->name),
                      "kernel threads make no syscalls; attach to a user-space process");
-  if (st->state == 'Z' || st->state == 'X')
+  if ((st->state == 'Z' || st->state == 'X') && !has_live_thread(pid))
     throw TraceError(K::target, fmt::format("pid {} ({}) is a zombie: it has exited", pid, st->name),
                      "its parent has not reaped it yet; there is nothing left to trace");
 }
@@ -180,14 +194,15 @@ std::vector<uint32_t> descendants(uint32_t pid) {
 
 bool process_alive(uint32_t pid, uint64_t start_ticks) {
   auto st = read_stat(pid);
-  return st && st->state != 'Z' && st->state != 'X' &&
-         (start_ticks == 0 || st->start_time_ticks == start_ticks);
+  if (!st || (start_ticks && st->start_time_ticks != start_ticks)) return false;
+  if (st->state == 'Z' || st->state == 'X') return has_live_thread(pid);
+  return true;
 }
 
 bool fill_process(ProcessRecord& p) {
   auto stat = read_stat(p.pid);
   if (!stat || (p.start_time_ticks && stat->start_time_ticks != p.start_time_ticks)) return false;
-  if (stat->state == 'Z' || stat->state == 'X') return false;
+  if ((stat->state == 'Z' || stat->state == 'X') && !has_live_thread(p.pid)) return false;
   p.start_time_ticks = stat->start_time_ticks;
   p.ppid = stat->ppid;
   p.comm = stat->comm;

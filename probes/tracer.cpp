@@ -101,6 +101,7 @@ struct Tracer::Impl {
   std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
   bool dns_failed_noted = false;
   uint64_t stopped_ns = 0;  // when stop() detached the programs; 0 while tracing
+  std::vector<iot_thread> frozen_rows;  // the thread rows read by stop()
   bool btf_programs = false;  // tp_btf programs loaded: live threads are in task storage
   bpf_link* iter_link = nullptr;  // iot_dump_threads: kept after stop() to read the rows
 
@@ -148,6 +149,7 @@ struct Tracer::Impl {
       ro->cfg_one_tgid = static_cast<__u32>(opts.pids[0]);
     ro->cfg_runq_from_task = f.sched_info;
     ro->cfg_sched_from_task = use_btf && f.sched_info;
+    ro->cfg_tls = use_btf;
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
@@ -260,6 +262,7 @@ struct Tracer::Impl {
     fill_process(p);
     procs[pid] = p;
     symbolizer.refresh(pid);
+    if (stopped_ns) return;  // found while collecting after the trace ended: nothing to attach
     prefill_et(p);
     attach_dns(pid);
   }
@@ -279,6 +282,7 @@ struct Tracer::Impl {
 
   Capture collect();
   void read_threads(Capture& c, uint64_t now);
+  std::vector<iot_thread> read_rows();
   void for_each_thread(const std::function<void(const iot_thread&)>& fn);
   void read_stats(Capture& c);
   void read_flagged(Capture& c);
@@ -314,12 +318,11 @@ static void merge_epoll(std::vector<EpollInstance>& now, const std::vector<Epoll
   }
 }
 
-// Every thread row: live ones from task storage (through the iterator) when the tp_btf programs
-// run, then those in iot_threads (all threads with raw_tp; exited ones with tp_btf). A tid in
-// both is a reused tid: the live thread's row wins.
-void Tracer::Impl::for_each_thread(const std::function<void(const iot_thread&)>& fn) {
-  std::set<uint32_t> live;
-  auto t = std::make_unique<iot_thread>();
+// Every thread row. tp_btf: live threads from task storage (through the iterator), then the
+// exited ones in iot_exited; a row in both (an exited leader whose task lingers) is the same
+// thread when the first-seen times match. raw_tp: every thread is in iot_threads.
+std::vector<iot_thread> Tracer::Impl::read_rows() {
+  std::vector<iot_thread> rows;
   if (btf_programs) {
     if (!iter_link)
       throw TraceError(TraceError::Kind::internal, "the live-thread iterator is not attached");
@@ -337,22 +340,44 @@ void Tracer::Impl::for_each_thread(const std::function<void(const iot_thread&)>&
     if (err)
       throw TraceError(TraceError::Kind::internal,
                        fmt::format("reading live threads failed: {}", errno_text(err)));
+    std::set<std::pair<uint32_t, uint64_t>> live;
     for (size_t off = 0; off + sizeof(iot_thread) <= buf.size(); off += sizeof(iot_thread)) {
-      std::memcpy(t.get(), buf.data() + off, sizeof(iot_thread));
-      live.insert(t->tid);
-      fn(*t);
+      rows.emplace_back();
+      std::memcpy(&rows.back(), buf.data() + off, sizeof(iot_thread));
+      live.insert({rows.back().tid, rows.back().first_ns});
     }
+    int fd = bpf_map__fd(skel->maps.iot_exited);
+    iot_exited_key key{}, next{};
+    iot_exited_key* prev = nullptr;
+    auto t = std::make_unique<iot_thread>();
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      if (live.count({key.tid, key.first_ns}) || bpf_map_lookup_elem(fd, &key, t.get())) continue;
+      rows.push_back(*t);
+    }
+    return rows;
   }
   int fd = bpf_map__fd(skel->maps.iot_threads);
   uint32_t key = 0, next = 0;
   uint32_t* prev = nullptr;
+  auto t = std::make_unique<iot_thread>();
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
-    if (live.count(key) || bpf_map_lookup_elem(fd, &key, t.get())) continue;
+    if (bpf_map_lookup_elem(fd, &key, t.get())) continue;
     t->tid = key;
-    fn(*t);
+    rows.push_back(*t);
   }
+  return rows;
+}
+
+void Tracer::Impl::for_each_thread(const std::function<void(const iot_thread&)>& fn) {
+  if (stopped_ns) {
+    for (const auto& r : frozen_rows) fn(r);
+    return;
+  }
+  for (const auto& r : read_rows()) fn(r);
 }
 
 void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
@@ -511,8 +536,8 @@ void Tracer::Impl::prefill_et(const ProcessRecord& p) {
     for (const auto& e : inst.entries)
       if (e.events & k_epollet) {
         iot_etfd_key key{p.pid, e.tfd};
+        skel->bss->et_seen = 1;  // first: an EPOLL_CTL_DEL from now on deletes the key
         bpf_map_update_elem(fd, &key, &one, BPF_ANY);
-        skel->bss->et_seen = 1;
       }
 }
 
@@ -702,15 +727,18 @@ void Tracer::poll(int timeout_ms) {
 void Tracer::stop() {
   auto& im = *impl_;
   if (im.stopped_ns) return;
-  im.stopped_ns = mono_ns();
-  // Every hook goes but sched_process_exit: a live thread's row is in task storage, which
-  // goes with the task, and its exit hook moves it to iot_threads. A thread exiting between
-  // here and the final read keeps its (now frozen) row that way.
+  // Every hook goes but sched_process_exit: a live thread's row is in task storage, which goes
+  // with the task, and its exit hook moves it to iot_exited. A thread exiting before the rows
+  // are read below keeps its row that way.
   auto* sk = im.skel->skeleton;
+  bpf_link** exit_link = nullptr;
   for (int i = 0; i < sk->prog_cnt; ++i) {
     bpf_link** link = sk->progs[i].link;
     if (!*link) continue;
-    if (*sk->progs[i].prog == im.skel->progs.iot_exit_task_btf) continue;
+    if (*sk->progs[i].prog == im.skel->progs.iot_exit_task_btf) {
+      exit_link = link;
+      continue;
+    }
     bpf_link__destroy(*link);
     *link = nullptr;
   }
@@ -718,11 +746,19 @@ void Tracer::stop() {
   im.dns_links.clear();
   // A program already running when its link went away still finishes (they run for
   // microseconds, with preemption off): let those end, then take what is left in the ring.
-  usleep(10000);
+  usleep(2000);
   int err = ring_buffer__consume(im.rb);
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
+  // One moment for every figure: the rows (their CPU and sleep totals are computed as they are
+  // read) and the trace's end; collect() reports these, however long it takes.
+  im.stopped_ns = mono_ns();
+  im.frozen_rows = im.read_rows();
+  if (exit_link) {
+    bpf_link__destroy(*exit_link);
+    *exit_link = nullptr;
+  }
 }
 
 namespace {
@@ -752,6 +788,8 @@ size_t Tracer::forget_exited(const Capture& c) {
   int threads = bpf_map__fd(im.skel->maps.iot_threads);
   for (uint32_t tid : gone) bpf_map_delete_elem(threads, &tid);
   if (!gone.empty()) {
+    delete_keys<iot_exited_key>(bpf_map__fd(im.skel->maps.iot_exited),
+                                [&](const iot_exited_key& k) { return gone.count(k.tid) > 0; });
     delete_keys<iot_stats_key>(bpf_map__fd(im.skel->maps.iot_stats),
                                [&](const iot_stats_key& k) { return gone.count(k.tid) > 0; });
     delete_keys<iot_flag_key>(bpf_map__fd(im.skel->maps.iot_flagged),

@@ -169,13 +169,17 @@ void stall_findings(const Capture& c, const ProcessReport& pr, std::vector<Findi
   // the ring buffer is full. Say so rather than report the received ones as the whole.
   std::map<uint32_t, uint64_t> received;
   for (const auto& [key, a] : by) received[key.first] += a.n;
+  // Only a ring-buffer loss explains a gap; without one it is timing (events still in flight
+  // when a live capture was read).
   auto undetailed = [&](uint32_t tid) -> uint64_t {
     const ThreadRecord* t = thread_of(c, tid);
     auto got = received.find(tid);
-    return t && got != received.end() && t->stalls > got->second ? t->stalls - got->second : 0;
+    if (!t || got == received.end() || t->stalls <= got->second) return 0;
+    return std::min(t->stalls - got->second, c.losses.ringbuf);
   };
   for (const auto& t : c.threads) {
-    if (t.pid != pr.process.pid || !t.stalls || received.count(t.tid)) continue;
+    if (t.pid != pr.process.pid || !t.stalls || received.count(t.tid) || !c.losses.ringbuf)
+      continue;
     Finding f = make("loop-stall");
     f.tid = t.tid;
     f.thread = t.comm;

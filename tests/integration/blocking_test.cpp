@@ -213,3 +213,27 @@ TEST_P(BlockingSplitTest, ThreadsSharingACpuWaitOnTheRunQueue) {
   }
   EXPECT_EQ(seen, 2) << r.out;
 }
+
+// A thread that ended keeps the CPU time it had (not its last stretch on CPU stretched to the
+// end of the trace), and no thread has more time than the trace lasted.
+TEST_P(BlockingSplitTest, AnExitedThreadKeepsItsOwnTime) {
+  REQUIRE_BPF();
+  TraceSpec spec{"wl_thread_exit", {"worker"}, {"--json"}};
+  spec.global_args = split_args(GetParam());
+  TraceResult r = trace_workload(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  uint64_t duration = r.report.at("duration_ns");
+  bool seen = false;
+  for (const auto& t : r.report.at("processes").at(0).at("threads")) {
+    uint64_t cpu = t.at("oncpu_ns"), sleep = t.at("sleep_ns"), runq = t.at("runq_ns");
+    EXPECT_LE(cpu + sleep + runq, duration + 20'000'000u) << t.dump(1);
+    if (t.at("comm") != "spin-50ms") continue;
+    seen = true;
+    EXPECT_TRUE(t.at("exited").get<bool>()) << t.dump(1);
+    EXPECT_GE(cpu, 30'000'000u) << t.dump(1);
+    EXPECT_LE(cpu, 150'000'000u) << "the 500 ms after it exited are not its CPU time: " << t.dump(1);
+    EXPECT_LT(sleep, 30'000'000u) << t.dump(1);
+  }
+  EXPECT_TRUE(seen) << r.out;
+}

@@ -181,6 +181,21 @@ TEST_F(ModelTest, IoUring) {
   EXPECT_GT(ev(t, "waits"), 0);
 }
 
+// With the raw_tp syscall programs (a kernel without what the tp_btf ones need), the io_uring
+// tracepoint programs still load and count into the same thread rows.
+TEST_F(ModelTest, IoUringCountedWithRawTracepoints) {
+  REQUIRE_BPF();
+  TraceSpec spec{"wl_uring", {}, {"--json"}};
+  spec.global_args = {"--no-feature", "tp_btf"};
+  TraceResult r = trace_workload(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  const auto& p = root(r.report);
+  EXPECT_EQ(p.at("model").at("model"), "io_uring") << p.at("model").dump();
+  EXPECT_EQ(ev(p.at("model"), "uring_sqes"), 6424);
+  EXPECT_EQ(r.report.at("notes"), json::array({"BTF tracepoints (tp_btf) unavailable: using raw tracepoints"}));
+}
+
 TEST_F(ModelTest, IoUringSqpoll) {
   REQUIRE_BPF();
   json r = trace("wl_uring_sqpoll");

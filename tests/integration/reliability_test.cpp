@@ -502,3 +502,21 @@ TEST_F(Reliability, TwoInstancesOnOneTargetCountTheSame) {
     EXPECT_EQ(r->at("losses").at("total"), 0);
   }
 }
+
+// The leader called pthread_exit(): it is a zombie, but the process lives on in its other
+// thread, which is traced until the process ends.
+TEST_F(Reliability, ZombieLeaderWithALiveThreadIsStillTraced) {
+  REQUIRE_BPF();
+  TraceResult r = trace_workload({"wl_thread_exit", {"zombie"}, {"--json"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  uint64_t duration = r.report.at("duration_ns");
+  EXPECT_GE(duration, 350'000'000u) << "the trace must not end when the leader does";
+  bool seen = false;
+  for (const auto& t : r.report.at("processes").at(0).at("threads")) {
+    uint64_t cpu = t.at("oncpu_ns"), sleep = t.at("sleep_ns"), runq = t.at("runq_ns");
+    EXPECT_LE(cpu + sleep + runq, duration + 20'000'000u) << t.dump(1);
+    if (t.at("comm") == "survivor") seen = true;
+  }
+  EXPECT_TRUE(seen) << r.out;
+}

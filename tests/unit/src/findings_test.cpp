@@ -425,6 +425,7 @@ TEST(Findings, StallsCountedWithoutDetailsAreSaid) {
   b.process(800, "srv");
   test::epoll_loop(b, 800, 801, 100, 4);
   thread(b, 801).stalls = 5;
+  b.capture().losses.ringbuf = 3;
   Stall s;
   s.tid = 801;
   s.dur_ns = 40 * k_ms;
@@ -441,11 +442,35 @@ TEST(Findings, StallsCountedWithoutDetailsAreSaid) {
       << p.findings[0].evidence;
 }
 
+// Without a ring-buffer loss, a kernel count ahead of the events is events still in flight
+// when a live capture was read: nothing to say.
+TEST(Findings, StallCountAheadOfEventsWithoutALossIsNotALoss) {
+  CaptureBuilder b;
+  b.process(800, "srv");
+  test::epoll_loop(b, 800, 801, 100, 4);
+  thread(b, 801).stalls = 3;
+  Stall s;
+  s.tid = 801;
+  s.dur_ns = 40 * k_ms;
+  s.sleep_ns = 34 * k_ms;
+  s.cpu_ns = 5 * k_ms;
+  b.capture().stalls = {s};
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  ASSERT_EQ(ids(p), Ids{"loop-stall"});
+  EXPECT_EQ(p.findings[0].evidence.find("without details"), std::string::npos);
+  thread(b, 801).stalls = 0;
+  b.capture().stalls.clear();
+  thread(b, 801).stalls = 2;
+  EXPECT_EQ(ids(b.report().processes[0]), Ids{}) << "no events, no losses: no finding";
+}
+
 TEST(Findings, StallsWhoseDetailsWereAllLostStillMakeAFinding) {
   CaptureBuilder b;
   b.process(800, "srv");
   test::epoll_loop(b, 800, 801, 100, 4);
   thread(b, 801).stalls = 7;
+  b.capture().losses.ringbuf = 7;
   Report rep = b.report();
   const auto& p = rep.processes[0];
   ASSERT_EQ(ids(p), Ids{"loop-stall"});

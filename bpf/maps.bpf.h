@@ -124,11 +124,16 @@ static __always_inline bool bit_set(const volatile __u64 *bits, long nr)
 
 /* Set when the single target's thread group has exited: its pid may be reused. */
 volatile __u32 one_tgid_gone = 0;
+/* Set by user space when the trace ends: every figure stops at once. Detaching takes a
+ * grace period per tracepoint (about 0.1 s each here), long enough to skew rates. */
+volatile __u32 trace_stopped = 0;
 
 static __always_inline bool is_target(__u32 tgid)
 {
 	__u8 *v;
 
+	if (trace_stopped)
+		return false;
 	if (cfg_one_tgid)
 		return tgid == cfg_one_tgid && !one_tgid_gone;
 	if (cfg_trace_all)

@@ -239,6 +239,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 
 	if (cfg_one_tgid && (pid_tgid >> 32) != cfg_one_tgid)
 		return 0;
+	if (trace_stopped)
+		return 0;
 	t = thread_of_current(tid, direct);
 	if (!t)
 		return 0;

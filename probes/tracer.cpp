@@ -727,38 +727,23 @@ void Tracer::poll(int timeout_ms) {
 void Tracer::stop() {
   auto& im = *impl_;
   if (im.stopped_ns) return;
-  // Every hook goes but sched_process_exit: a live thread's row is in task storage, which goes
-  // with the task, and its exit hook moves it to iot_exited. A thread exiting before the rows
-  // are read below keeps its row that way.
-  auto* sk = im.skel->skeleton;
-  bpf_link** exit_link = nullptr;
-  for (int i = 0; i < sk->prog_cnt; ++i) {
-    bpf_link** link = sk->progs[i].link;
-    if (!*link) continue;
-    if (*sk->progs[i].prog == im.skel->progs.iot_exit_task_btf) {
-      exit_link = link;
-      continue;
-    }
-    bpf_link__destroy(*link);
-    *link = nullptr;
-  }
-  for (auto* l : im.dns_links) bpf_link__destroy(l);
-  im.dns_links.clear();
-  // A program already running when its link went away still finishes (they run for
-  // microseconds, with preemption off): let those end, then take what is left in the ring.
+  // Every figure stops here: the programs return at once from now on (detaching them takes a
+  // grace period per tracepoint, about a second in all, during which rates would drift).
+  im.skel->bss->trace_stopped = 1;
+  im.stopped_ns = mono_ns();
+  // A program already running still finishes (they run for microseconds, with preemption
+  // off): let those end, then take what is left in the ring buffer, then read the thread rows
+  // (their CPU and sleep totals are computed as they are read). The exit hook is still
+  // attached: a thread exiting meanwhile keeps its row.
   usleep(2000);
   int err = ring_buffer__consume(im.rb);
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
-  // One moment for every figure: the rows (their CPU and sleep totals are computed as they are
-  // read) and the trace's end; collect() reports these, however long it takes.
-  im.stopped_ns = mono_ns();
   im.frozen_rows = im.read_rows();
-  if (exit_link) {
-    bpf_link__destroy(*exit_link);
-    *exit_link = nullptr;
-  }
+  iotrace_bpf::detach(im.skel.get());
+  for (auto* l : im.dns_links) bpf_link__destroy(l);
+  im.dns_links.clear();
 }
 
 namespace {

@@ -41,9 +41,10 @@ class Tracer {
   // True when every target process has exited.
   bool all_exited();
   LiveCounts live_counts();
-  // Ends the trace: detaches every program, then consumes the events left in the ring buffer.
-  // The kernel's counters stop moving, so a collect() after it is one consistent moment: every
-  // event the kernel counted was either delivered or counted lost. collect() still works.
+  // Ends the trace: the programs stop counting at once, the events left in the ring buffer are
+  // consumed, the thread rows are read, then every program is detached. A collect() after it
+  // is one consistent moment: every event the kernel counted was either delivered or counted
+  // lost, and no figure covers more than the trace's duration. collect() still works.
   void stop();
   // Reads the maps and /proc into a capture; may be called more than once (interval reports
   // diff consecutive captures). With all_processes, every process seen becomes a target.

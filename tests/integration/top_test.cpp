@@ -147,3 +147,20 @@ TEST_F(TopTest, RefreshesForgetExitedThreadsAndKeepLiveOnes) {
   for (const auto& w : rows) expect_loop_row(w);
   EXPECT_EQ(r.out.find("events lost"), std::string::npos) << r.out;
 }
+
+// The trace stops counting the moment it ends, although detaching its programs then takes
+// about a second: the duration is the one asked for, and no thread has more time than that.
+TEST_F(TopTest, AttachFiguresCoverExactlyTheDuration) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"attach", std::to_string(pid), "-d", "500ms", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  uint64_t duration = r.report.at("duration_ns");
+  EXPECT_GE(duration, 500'000'000u);
+  EXPECT_LT(duration, 600'000'000u);
+  for (const auto& t : r.report.at("processes").at(0).at("threads")) {
+    uint64_t cpu = t.at("oncpu_ns"), sleep = t.at("sleep_ns"), runq = t.at("runq_ns");
+    EXPECT_LE(cpu + sleep + runq, duration + 20'000'000u) << t.dump(1);
+  }
+}

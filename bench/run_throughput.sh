@@ -12,6 +12,7 @@
 #
 # Needs root. Prints a Markdown report on stdout; progress goes to stderr.
 set -u
+. "$(dirname "$0")/perf_ready.sh"
 
 IOTRACE=build/iotrace
 BINDIR=
@@ -250,17 +251,7 @@ start_tracer() {
     perf)
       perf trace -s -p "$pid" -o "$o" 2>"$e" &
       RPID=$!; STARTED+=("$RPID")
-      # perf trace says nothing when it is ready: wait until its event fds stop growing.
-      local n=0 prev=-1 i
-      for ((i = 0; i < 100; i++)); do
-        sleep 0.1
-        kill -0 "$RPID" 2>/dev/null || { WHY="exited: $(head -3 "$e" | tr '\n' ' ')"; return 1; }
-        n=$(ls -l /proc/"$RPID"/fd 2>/dev/null | grep -c perf_event)
-        ((n > 0 && n == prev)) && break
-        prev=$n
-      done
-      ((n > 0)) || { WHY="opened no perf events"; return 1; }
-      sleep 0.5 ;;
+      wait_perf_ready "$RPID" "$e" || return 1 ;;
     strace)
       strace -c -f -p "$pid" -o "$o" 2>"$e" &
       RPID=$!; STARTED+=("$RPID")

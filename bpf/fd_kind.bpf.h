@@ -32,16 +32,9 @@ static __always_inline struct file *fd_file(long fd)
 	return f;
 }
 
-static __always_inline __u8 socket_kind(struct file *f)
+/* The kind of a socket from its address family and type. */
+static __always_inline __u8 sock_kind(__u16 family, __u16 type)
 {
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-	__u16 family, type;
-
-	if (!sk)
-		return IOT_FD_SOCK_OTHER;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	type = BPF_CORE_READ(sk, sk_type);
 	if (family == IOT_AF_UNIX)
 		return IOT_FD_UNIX;
 	if (family == IOT_AF_INET || family == IOT_AF_INET6) {
@@ -51,6 +44,29 @@ static __always_inline __u8 socket_kind(struct file *f)
 			return IOT_FD_UDP;
 	}
 	return IOT_FD_SOCK_OTHER;
+}
+
+/* The kind of a file that is neither a socket nor an anonymous inode, from its i_mode. */
+static __always_inline __u8 mode_kind(__u32 mode)
+{
+	switch (mode & IOT_S_IFMT) {
+	case IOT_S_IFREG: return IOT_FD_REG;
+	case IOT_S_IFIFO: return IOT_FD_PIPE;
+	case IOT_S_IFCHR: return IOT_FD_CHR;
+	case IOT_S_IFBLK: return IOT_FD_BLK;
+	case IOT_S_IFDIR: return IOT_FD_DIR;
+	}
+	return IOT_FD_OTHER;
+}
+
+static __always_inline __u8 socket_kind(struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	if (!sk)
+		return IOT_FD_SOCK_OTHER;
+	return sock_kind(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type));
 }
 
 /*
@@ -95,16 +111,10 @@ static __always_inline __u8 file_kind(struct file *f, __u8 *nonblock)
 	ino = BPF_CORE_READ(f, f_inode);
 	if (BPF_CORE_READ(ino, i_sb, s_magic) == IOT_ANON_INODE_FS_MAGIC)
 		return anon_kind(f);
-	mode = BPF_CORE_READ(ino, i_mode) & IOT_S_IFMT;
-	switch (mode) {
-	case IOT_S_IFSOCK: return socket_kind(f);
-	case IOT_S_IFREG: return IOT_FD_REG;
-	case IOT_S_IFIFO: return IOT_FD_PIPE;
-	case IOT_S_IFCHR: return IOT_FD_CHR;
-	case IOT_S_IFBLK: return IOT_FD_BLK;
-	case IOT_S_IFDIR: return IOT_FD_DIR;
-	}
-	return IOT_FD_OTHER;
+	mode = BPF_CORE_READ(ino, i_mode);
+	if ((mode & IOT_S_IFMT) == IOT_S_IFSOCK)
+		return socket_kind(f);
+	return mode_kind(mode);
 }
 
 static __always_inline __u8 fd_kind(long fd, __u8 *nonblock)
@@ -119,21 +129,10 @@ static __always_inline __u8 socket_kind_btf(struct file *f)
 {
 	struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
 	struct sock *sk = sock->sk;
-	__u16 family, type;
 
 	if (!sk)
 		return IOT_FD_SOCK_OTHER;
-	family = sk->__sk_common.skc_family;
-	type = sk->sk_type;
-	if (family == IOT_AF_UNIX)
-		return IOT_FD_UNIX;
-	if (family == IOT_AF_INET || family == IOT_AF_INET6) {
-		if (type == IOT_SOCK_STREAM)
-			return IOT_FD_TCP;
-		if (type == IOT_SOCK_DGRAM)
-			return IOT_FD_UDP;
-	}
-	return IOT_FD_SOCK_OTHER;
+	return sock_kind(sk->__sk_common.skc_family, sk->sk_type);
 }
 
 /*
@@ -161,16 +160,10 @@ static __always_inline __u8 fd_kind_btf(long fd, __u8 *nonblock)
 	ino = f->f_inode;
 	if (ino->i_sb->s_magic == IOT_ANON_INODE_FS_MAGIC)
 		return anon_name_kind(f->f_path.dentry->d_name.name); /* one probe read, not three */
-	mode = ino->i_mode & IOT_S_IFMT;
-	switch (mode) {
-	case IOT_S_IFSOCK: return socket_kind_btf(f);
-	case IOT_S_IFREG: return IOT_FD_REG;
-	case IOT_S_IFIFO: return IOT_FD_PIPE;
-	case IOT_S_IFCHR: return IOT_FD_CHR;
-	case IOT_S_IFBLK: return IOT_FD_BLK;
-	case IOT_S_IFDIR: return IOT_FD_DIR;
-	}
-	return IOT_FD_OTHER;
+	mode = ino->i_mode;
+	if ((mode & IOT_S_IFMT) == IOT_S_IFSOCK)
+		return socket_kind_btf(f);
+	return mode_kind(mode);
 }
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Edge-triggered fds that were not drained. With EPOLLET the kernel reports an fd once per
- * arrival; a loop that reads some of the data and waits again never hears of the rest. So:
- * remember which ET sockets a loop thread read with data since its last wait, and when it
- * waits again, look at their receive queues: bytes still queued are a lost wakeup.
+ * arrival; a loop that reads some of the data and waits again never hears of the rest. Bytes
+ * that arrive after the last read raise a new edge and are not lost, so the evidence is taken
+ * when each read returns: the receive queue still held data then, and the loop waited again
+ * without another read (one that drains it, or returns EAGAIN). Those bytes, still queued when
+ * the wait begins, are a lost wakeup.
  */
 #ifndef IOTRACE_EDGE_BPF_H
 #define IOTRACE_EDGE_BPF_H
@@ -36,24 +38,32 @@ static __always_inline void note_et_registration(struct iot_thread *t, __u32 op,
 	}
 }
 
-/* Called at the exit of a read-type call on a socket by a loop thread. */
+static __always_inline __u64 sock_unread(struct file *f);
+
+/* Called at the exit of a read-type call on a socket by a loop thread: a read that returned
+ * data while more was queued leaves the fd pending; any other read (EAGAIN, EOF, a read that
+ * emptied the queue) clears it. */
 static __always_inline void note_et_read(struct iot_thread *t, long nr, long ret)
 {
 	struct iot_etfd_key key = {.tgid = t->tgid, .fd = (__s32)t->sys_arg0};
 	int free_slot = -1, i;
+	__u64 left = 0;
 
 	if (!et_seen || !bpf_map_lookup_elem(&iot_etfds, &key))
 		return;
+	if (ret > 0)
+		left = sock_unread(fd_file(key.fd));
 	for (i = 0; i < IOT_ET_SLOTS; i++) {
-		if (t->et_fd[i] == key.fd && (t->et_pending[i] || ret > 0)) {
-			t->et_pending[i] = ret > 0;
+		if (t->et_fd[i] == key.fd && (t->et_pending[i] || left)) {
+			t->et_pending[i] = left > 0;
+			t->et_left[i] = left > 0xffffffffULL ? 0xffffffffU : (__u32)left;
 			t->et_nr[i] = nr;
 			return;
 		}
 		if (free_slot < 0 && !t->et_pending[i])
 			free_slot = i;
 	}
-	if (ret <= 0 || free_slot < 0)
+	if (!left || free_slot < 0)
 		return;
 	/* the verifier wants the index bounded on this path too */
 	i = free_slot & (IOT_ET_SLOTS - 1);
@@ -61,6 +71,7 @@ static __always_inline void note_et_read(struct iot_thread *t, long nr, long ret
 	t->et_nr[i] = nr;
 	t->et_kind[i] = t->sys_fd_kind;
 	t->et_pending[i] = 1;
+	t->et_left[i] = left > 0xffffffffULL ? 0xffffffffU : (__u32)left;
 }
 
 static __always_inline __u64 sock_unread(struct file *f)
@@ -82,7 +93,7 @@ static __always_inline __u64 sock_unread(struct file *f)
 	return BPF_CORE_READ(sk, sk_receive_queue.qlen);
 }
 
-/* At a wait's entry: any ET socket read with data since the last wait that still has data? */
+/* At a wait's entry: any ET socket whose last read left data queued, still unread now? */
 static __always_inline void check_et_drained(void *ctx, struct iot_thread *t, __u32 tid)
 {
 	int i;
@@ -95,9 +106,10 @@ static __always_inline void check_et_drained(void *ctx, struct iot_thread *t, __
 		t->et_pending[i] = 0;
 		left = sock_unread(fd_file(t->et_fd[i]));
 		if (left) {
+			/* what was already queued when the last read returned */
 			struct iot_flag_rec r = {
 				.tid = tid, .nr = t->et_nr[i], .fd_kind = t->et_kind[i],
-				.kind = IOT_FLAG_ET, .queued = left,
+				.kind = IOT_FLAG_ET, .queued = left < t->et_left[i] ? left : t->et_left[i],
 			};
 			t->et_undrained++;
 			user_stack_id(ctx, &r.stack);

@@ -174,7 +174,8 @@ struct iot_thread {
 	__s32 et_fd[IOT_ET_SLOTS];
 	__u16 et_nr[IOT_ET_SLOTS];
 	__u8 et_kind[IOT_ET_SLOTS];
-	__u8 et_pending[IOT_ET_SLOTS]; /* 1: the last read returned data, not EAGAIN/EOF */
+	__u8 et_pending[IOT_ET_SLOTS]; /* 1: the last read returned data and left more queued */
+	__u32 et_left[IOT_ET_SLOTS];   /* bytes still queued when that read returned */
 	__u64 et_undrained;            /* waits entered with data left on an ET fd */
 };
 

@@ -9,7 +9,7 @@ _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring sched_info"
 # Finding ids and severities, for --fail-on.
 _iotrace_finding_ids="blocking-call-on-loop slow-call-on-loop preempted-on-loop
-blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize scan-waste
+blocking-risk-on-loop lock-wait-on-loop loop-preempted loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize scan-waste
 busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched uring-iowq-punts
 uring-cq-overflow aio-submit-blocked thread-per-connection-scale"
 _iotrace_severities="info low medium high info+ low+ medium+ high+"

@@ -9,7 +9,7 @@ set -l iotrace_commands attach run top doctor demo report
 # Finding ids and severities, for --fail-on.
 function __iotrace_finding_ids
     printf '%s\n' blocking-call-on-loop slow-call-on-loop preempted-on-loop \
-        blocking-risk-on-loop loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize \
+        blocking-risk-on-loop lock-wait-on-loop loop-preempted loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize \
         scan-waste busy-poll eagain-waste epoll-ctl-churn tiny-reads uring-unbatched \
         uring-iowq-punts uring-cq-overflow aio-submit-blocked thread-per-connection-scale
     printf '%s\n' info low medium high info+ low+ medium+ high+

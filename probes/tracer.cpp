@@ -155,6 +155,8 @@ struct Tracer::Impl {
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
     ro->cfg_nr_select = nr_of("select");
     ro->cfg_nr_pselect6 = nr_of("pselect6");
+    ro->cfg_nr_poll = nr_of("poll");
+    ro->cfg_nr_ppoll = nr_of("ppoll");
     ro->cfg_nr_io_uring_enter = nr_of("io_uring_enter");
     ro->cfg_nr_prctl = nr_of("prctl");
     ro->cfg_nr_futex = nr_of("futex");

@@ -8,7 +8,9 @@
 
 #include "src/duration.hpp"
 #include "src/report.hpp"
+#include "src/thread_concurrency.hpp"
 #include "src/thread_profile.hpp"
+#include "src/thread_role.hpp"
 
 namespace iotrace {
 namespace {
@@ -16,235 +18,28 @@ namespace {
 constexpr uint32_t k_epollet = 1u << 31, k_epolloneshot = 1u << 30, k_epollexclusive = 1u << 28;
 // Below this many calls in a thread there is too little to say anything.
 constexpr uint64_t k_min_calls = 5;
-// Busy polling: EAGAIN returns with no wait in between, at least this many and this share.
-constexpr uint64_t k_busy_min_eagain = 100;
-constexpr double k_busy_min_share = 0.5;
 
-double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
-
-struct WaitKinds {
-  uint64_t epoll = 0, select = 0, poll = 0, uring = 0, aio = 0;
-};
-
-WaitKinds waits_of(const ThreadProfile& p) {
-  return {p.epoll_waits, p.select_calls, p.poll_calls - p.poll_single_calls,
-          p.thread->uring.enter_getevents, p.aio_getevents};
-}
-
-// The multiplexer models a thread waits in, largest first; minor ones (under 10% of waits)
-// are ignored so that one stray poll() in an epoll loop does not make it "mixed".
-std::vector<std::string> loop_models(const ThreadProfile& p) {
-  WaitKinds w = waits_of(p);
-  std::vector<std::pair<uint64_t, std::string>> kinds = {
-      {w.epoll, "epoll"}, {w.select, "select"}, {w.poll, "poll"},
-      {w.uring, "io_uring"}, {w.aio, "linux-aio"}};
-  uint64_t total = w.epoll + w.select + w.poll + w.uring + w.aio;
-  std::stable_sort(kinds.begin(), kinds.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<std::string> out;
-  for (const auto& [n, name] : kinds)
-    if (n && static_cast<double>(n) >= 0.1 * static_cast<double>(total)) out.push_back(name);
-  return out;
-}
-
-// Async submission interfaces a thread feeds without waiting in them: io_uring SQEs whose
-// completions it peeks (often woken by an eventfd in its epoll set), io_submit likewise.
-bool submits_uring(const ThreadProfile& p) {
-  return std::max(p.uring_enters, p.thread->uring.sqes) >= k_min_calls;
-}
-bool submits_aio(const ThreadProfile& p) { return p.aio_submits >= k_min_calls; }
-
-// Every model a thread takes part in: the multiplexers it waits in, then the async
-// interfaces it only submits to.
-std::vector<std::string> thread_parts(const ThreadProfile& p) {
-  auto out = loop_models(p);
-  auto add = [&](const char* name) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  };
-  if (!out.empty() && submits_uring(p)) add("io_uring");
-  if (!out.empty() && submits_aio(p)) add("linux-aio");
-  return out;
-}
-
-const char* uring_op_name(size_t op) {
-  static constexpr const char* k_names[] = {
-      "nop", "readv", "writev", "fsync", "read_fixed", "write_fixed", "poll_add", "poll_remove",
-      "sync_file_range", "sendmsg", "recvmsg", "timeout", "timeout_remove", "accept",
-      "async_cancel", "link_timeout", "connect", "fallocate", "openat", "close", "files_update",
-      "statx", "read", "write", "fadvise", "madvise", "send", "recv", "openat2", "epoll_ctl",
-      "splice", "provide_buffers", "remove_buffers", "tee", "shutdown", "renameat", "unlinkat",
-      "mkdirat", "symlinkat", "linkat", "msg_ring", "fsetxattr", "setxattr", "fgetxattr",
-      "getxattr", "socket", "uring_cmd", "send_zc", "sendmsg_zc", "read_multishot", "waitid",
-      "futex_wait", "futex_wake", "futex_waitv", "fixed_fd_install", "ftruncate", "bind", "listen"};
-  return op < std::size(k_names) ? k_names[op] : nullptr;
-}
-
-// "recv 3208, send 3200, accept 8": the io_uring opcodes seen, most used first.
-std::string uring_ops_text(const std::array<uint64_t, k_uring_ops>& ops) {
-  std::vector<std::pair<uint64_t, size_t>> used;
-  for (size_t i = 0; i < ops.size(); ++i)
-    if (ops[i]) used.push_back({ops[i], i});
-  std::stable_sort(used.begin(), used.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<std::string> parts;
-  for (const auto& [n, op] : used) {
-    const char* name = uring_op_name(op);
-    parts.push_back(name ? fmt::format("{} {}", name, n) : fmt::format("op{} {}", op, n));
-  }
-  return fmt::format("{}", fmt::join(parts, ", "));
-}
-
-bool is_busy_poll(const ThreadProfile& p) {
-  uint64_t eagain = p.data_eagain;
-  uint64_t tries = p.data_ops + eagain;
-  return p.waits() == 0 && eagain >= k_busy_min_eagain &&
-         ratio(static_cast<double>(eagain), static_cast<double>(tries)) >= k_busy_min_share;
-}
-
-bool does_blocking_io(const ThreadProfile& p) {
-  return p.sock_blocking_calls > 0 || p.file_reads + p.file_writes > 0 || p.fsyncs > 0 ||
-         (p.poll_single_calls > 0 && p.sock_reads + p.sock_writes + p.accepts > 0);
-}
-
-// Blocking waits on sockets: calls on blocking sockets and one-fd polls before socket calls.
-uint64_t socket_blocking_waits(const ThreadProfile& p) {
-  return p.sock_blocking_calls + (p.sock_reads + p.sock_writes + p.accepts ? p.poll_single_calls : 0);
-}
-
-ThreadModel classify_thread(const ThreadProfile& p) {
-  ThreadModel m;
-  const ThreadRecord& t = *p.thread;
-  m.tid = t.tid;
-  const auto add = [&](const char* name, double v) { m.evidence.push_back({name, v}); };
-  add("calls", static_cast<double>(p.calls));
-  if (t.io_worker) {
-    bool sqpoll = t.comm.rfind("iou-sqp", 0) == 0;
-    m.role = sqpoll ? "sqpoll" : "io-worker";
-    m.model = "io_uring";
-    add("sqes", static_cast<double>(t.uring.sqes));
-    m.sentence = sqpoll ? fmt::format("kernel SQPOLL thread: submitted {} SQEs without io_uring_enter",
-                                      t.uring.sqes)
-                        : fmt::format("io-wq worker: ran {} io_uring requests as blocking kernel work",
-                                      t.uring.cqes + t.uring.sqes);
-    m.confidence = 1.0;
-    return m;
-  }
-  auto loops = thread_parts(p);
-  if (!loops.empty()) {
-    m.role = "event-loop";
-    m.model = loops.size() == 1 ? loops[0] : "mixed";
-    add("waits", static_cast<double>(p.waits()));
-    std::string detail;
-    if (p.epoll_waits) {
-      add("events_per_wait", ratio(p.epoll_events, p.epoll_waits));
-      detail = fmt::format("{} epoll waits, {:.1f} events per wait", p.epoll_waits,
-                           ratio(p.epoll_events, p.epoll_waits));
-      const auto& e = t.epoll;
-      if (e.edge || e.level) m.trigger = e.edge && e.level ? "mixed" : e.edge ? "edge" : "level";
-    }
-    if (p.select_calls)
-      detail += fmt::format("{}{} select calls, {:.0f} fds per call, {:.1f} ready", detail.empty() ? "" : "; ",
-                            p.select_calls, ratio(p.select_nfds, p.select_calls),
-                            ratio(p.select_ready, p.select_calls));
-    if (p.poll_calls > p.poll_single_calls)
-      detail += fmt::format("{}{} poll calls, {:.0f} fds per call, {:.1f} ready", detail.empty() ? "" : "; ",
-                            p.poll_calls, ratio(p.poll_nfds, p.poll_calls),
-                            ratio(p.poll_ready, p.poll_calls));
-    const bool uring = std::find(loops.begin(), loops.end(), "io_uring") != loops.end();
-    if (uring) {
-      add("uring_enters", static_cast<double>(p.uring_enters));
-      add("uring_sqes", static_cast<double>(t.uring.sqes));
-      add("uring_cqes", static_cast<double>(t.uring.cqes));
-    }
-    if (t.uring.enter_getevents)
-      detail += fmt::format("{}{} io_uring_enter waits", detail.empty() ? "" : "; ",
-                            t.uring.enter_getevents);
-    else if (uring)
-      detail += fmt::format("{}submits io_uring without waiting in it ({} io_uring_enter calls, "
-                            "{} SQEs): completions are peeked from the ring",
-                            detail.empty() ? "" : "; ", p.uring_enters, t.uring.sqes);
-    if (uring && t.uring.sqes) detail += fmt::format("; opcodes: {}", uring_ops_text(t.uring.ops));
-    if (p.aio_getevents)
-      detail += fmt::format("{}{} io_getevents waits", detail.empty() ? "" : "; ", p.aio_getevents);
-    else if (std::find(loops.begin(), loops.end(), "linux-aio") != loops.end())
-      detail += fmt::format("{}submits Linux AIO ({} io_submit calls) without waiting in io_getevents",
-                            detail.empty() ? "" : "; ", p.aio_submits);
-    if (p.aio_submits) {
-      add("aio_submits", static_cast<double>(p.aio_submits));
-      add("aio_iocbs_per_submit", ratio(p.aio_iocbs, p.aio_submits));
-    }
-    const auto waits = loop_models(p);
-    m.sentence = fmt::format("waits in {} ({})", fmt::join(waits, " and "), detail);
-    m.confidence = clamp01(0.5 + static_cast<double>(p.waits()) / 100.0);
-    return m;
-  }
-  if (p.uring_enters || t.uring.sqes || t.uring.cqes) {
-    // submits without waiting in the kernel: SQPOLL users peek the CQ, others spin on it
-    m.role = "event-loop";
-    m.model = "io_uring";
-    add("uring_enters", static_cast<double>(p.uring_enters));
-    m.sentence = fmt::format("uses io_uring without waiting in io_uring_enter ({} enters, {} SQEs, "
-                             "{} CQEs): completions are peeked from the ring",
-                             p.uring_enters, t.uring.sqes, t.uring.cqes);
-    m.confidence = clamp01(0.5 + static_cast<double>(t.uring.cqes + p.uring_enters) / 100.0);
-    return m;
-  }
-  if (p.aio_submits) {
-    m.role = "event-loop";
-    m.model = "linux-aio";
-    m.sentence = fmt::format("submits Linux AIO ({} io_submit calls) without waiting in io_getevents",
-                             p.aio_submits);
-    m.confidence = 0.6;
-    return m;
-  }
-  if (is_busy_poll(p)) {
-    m.role = "event-loop";
-    m.model = "busy-poll";
-    double share = ratio(p.data_eagain, p.data_ops + p.data_eagain);
-    add("eagain", static_cast<double>(p.data_eagain));
-    add("eagain_share", share);
-    m.sentence = fmt::format("polls non-blocking fds with no wait call: {} of {} reads/writes/accepts "
-                             "returned EAGAIN ({:.0f}%), burning {} of CPU",
-                             p.data_eagain, p.data_ops + p.data_eagain, share * 100,
-                             format_duration(t.oncpu_ns));
-    m.confidence = clamp01(0.5 + share / 2);
-    return m;
-  }
-  if (does_blocking_io(p)) {
-    m.role = "io-worker";
-    m.model = "blocking";
-    add("blocking_socket_calls", static_cast<double>(p.sock_blocking_calls));
-    add("file_calls", static_cast<double>(p.file_reads + p.file_writes));
-    m.sentence = fmt::format("does blocking I/O with no multiplexer: {} socket calls on blocking "
-                             "sockets, {} regular-file reads/writes",
-                             p.sock_blocking_calls, p.file_reads + p.file_writes);
-    m.confidence = clamp01(0.4 + static_cast<double>(p.sock_blocking_calls + p.file_reads + p.file_writes) / 50.0);
-    return m;
-  }
-  if (p.calls < k_min_calls) {
-    m.role = "idle";
-    m.model = "idle";
-    m.sentence = fmt::format("made {} syscalls while traced: too few to say", p.calls);
-    m.confidence = 1.0;
-    return m;
-  }
-  bool cpu_bound = t.oncpu_ns > 10 * std::max<uint64_t>(p.syscall_ns, 1);
-  m.role = cpu_bound ? "compute" : "idle";
-  m.model = "unknown";
-  m.sentence = fmt::format("made {} syscalls but none of them I/O iotrace models{}", p.calls,
-                           cpu_bound ? fmt::format("; {} on CPU", format_duration(t.oncpu_ns)) : "");
-  m.confidence = 0.3;
-  return m;
-}
 
 std::string trigger_of(uint64_t edge, uint64_t level) {
   if (!edge && !level) return {};
   return edge && level ? "mixed" : edge ? "edge" : "level";
 }
 
-// Triggering modes of the process's epoll registrations: those made while traced (epoll_ctl)
-// and those in the interest lists (/proc/PID/fdinfo), which include registrations made before
-// the trace started. Returns the trigger seen in fdinfo alone.
+// The trigger mode that describes a set of registrations: the mode of all of them, or of the
+// bulk when the others are a few (at most two, or a tenth) exceptions.
+std::string bulk_trigger(uint64_t edge, uint64_t level) {
+  const uint64_t minority = std::min(edge, level), all = edge + level;
+  if (minority && (minority <= 2 || minority * 10 <= all)) return edge > level ? "edge" : "level";
+  return trigger_of(edge, level);
+}
+
+// Triggering modes of the process's epoll registrations: those in the interest lists
+// (/proc/PID/fdinfo, which include registrations made before the trace started) and those
+// made while traced (epoll_ctl). The process's trigger is that of its connections: socket
+// registrations without EPOLLEXCLUSIVE. Listeners shared with EPOLLEXCLUSIVE and wake-up
+// fds (eventfd, pipe, timerfd) are internal and often level-triggered on purpose; they are
+// counted apart. Returns the connections' trigger seen in fdinfo alone.
 std::string epoll_modes(const Capture& c, const ProcessReport& pr, ProcessModel& m) {
   uint64_t ctl_edge = 0, ctl_level = 0, oneshot = 0, exclusive = 0;
   std::set<std::string> kinds;
@@ -257,10 +52,19 @@ std::string epoll_modes(const Capture& c, const ProcessReport& pr, ProcessModel&
     for (int k = 0; k < k_fd_kind_count; ++k)
       if (t.epoll.fd_kinds[k]) kinds.insert(std::string(fd_kind_name(static_cast<FdKind>(k))));
   }
-  uint64_t fd_edge = 0, fd_level = 0, fd_oneshot = 0, fd_exclusive = 0;
+  uint64_t conn_edge = 0, conn_level = 0, int_edge = 0, int_level = 0, fd_oneshot = 0, fd_exclusive = 0;
+  std::set<std::string> internal_kinds;
   for (const auto& inst : pr.process.epoll)
     for (const auto& e : inst.entries) {
-      (e.events & k_epollet ? fd_edge : fd_level)++;
+      const bool et = e.events & k_epollet;
+      const bool internal = !is_socket(e.kind) || (e.events & k_epollexclusive);
+      if (internal) {
+        (et ? int_edge : int_level)++;
+        internal_kinds.insert((e.events & k_epollexclusive) ? std::string("EPOLLEXCLUSIVE listener")
+                                                            : std::string(fd_kind_name(e.kind)));
+      } else {
+        (et ? conn_edge : conn_level)++;
+      }
       if (e.events & k_epolloneshot) ++fd_oneshot;
       if (e.events & k_epollexclusive) ++fd_exclusive;
       kinds.insert(std::string(fd_kind_name(e.kind)));
@@ -269,15 +73,34 @@ std::string epoll_modes(const Capture& c, const ProcessReport& pr, ProcessModel&
   // which kind of socket it was
   for (const char* k : {"tcp", "udp", "unix"})
     if (kinds.count(k)) kinds.erase(std::string(fd_kind_name(FdKind::socket_other)));
-  m.trigger = trigger_of(ctl_edge + fd_edge, ctl_level + fd_level);
+  std::string fd_trigger = bulk_trigger(conn_edge, conn_level);
+  if (fd_trigger.empty()) fd_trigger = bulk_trigger(int_edge, int_level);
+  // epoll_ctl counts every registration made while traced; fdinfo the ones alive at the end
+  m.trigger = !fd_trigger.empty() ? fd_trigger : bulk_trigger(ctl_edge, ctl_level);
   m.oneshot = oneshot + fd_oneshot > 0;
   m.exclusive = exclusive + fd_exclusive > 0;
   m.interest_kinds.assign(kinds.begin(), kinds.end());
   m.evidence.push_back({"epoll_ctl_edge", static_cast<double>(ctl_edge)});
   m.evidence.push_back({"epoll_ctl_level", static_cast<double>(ctl_level)});
-  m.evidence.push_back({"fdinfo_edge", static_cast<double>(fd_edge)});
-  m.evidence.push_back({"fdinfo_level", static_cast<double>(fd_level)});
-  return trigger_of(fd_edge, fd_level);
+  m.evidence.push_back({"fdinfo_edge", static_cast<double>(conn_edge + int_edge)});
+  m.evidence.push_back({"fdinfo_level", static_cast<double>(conn_level + int_level)});
+  m.evidence.push_back({"fdinfo_conn_edge", static_cast<double>(conn_edge)});
+  m.evidence.push_back({"fdinfo_conn_level", static_cast<double>(conn_level)});
+  m.evidence.push_back({"fdinfo_internal_edge", static_cast<double>(int_edge)});
+  m.evidence.push_back({"fdinfo_internal_level", static_cast<double>(int_level)});
+  // what the sentence says beside the trigger
+  const bool conns = conn_edge + conn_level > 0;
+  if (conns && conn_edge && conn_level)
+    m.trigger_note = fmt::format("connections: {} edge- and {} level-triggered", conn_edge, conn_level);
+  else if (conns && int_edge + int_level &&
+           ((m.trigger == "edge" && int_level) || (m.trigger == "level" && int_edge)))
+    m.trigger_note = fmt::format("connections; {} internal fd{} ({}) {}-triggered",
+                                 m.trigger == "edge" ? int_level : int_edge,
+                                 (m.trigger == "edge" ? int_level : int_edge) == 1 ? "" : "s",
+                                 fmt::join(internal_kinds, ", "), m.trigger == "edge" ? "level" : "edge");
+  else if (conns)
+    m.trigger_note = "connections";
+  return fd_trigger;
 }
 
 // Threads blocked right now in a read, receive or accept on a socket or pipe.
@@ -291,21 +114,31 @@ uint32_t parked_io_threads(const ProcessRecord& p) {
   return n;
 }
 
-std::string blocking_sentence(const ProcessReport& pr, const std::vector<ThreadProfile>& profs,
-                              size_t workers) {
+std::string blocking_sentence(const Capture& c, const ProcessReport& pr,
+                              const std::vector<ThreadProfile>& profs, size_t workers) {
   uint64_t sock = 0, ops = 0, switches = 0;
   for (const auto& p : profs) {
     sock += socket_blocking_waits(p);
     ops += p.ops();
     switches += p.thread->vol_switches + p.thread->invol_switches;
   }
-  uint64_t stack = pr.process.stack_rlimit_bytes ? pr.process.stack_rlimit_bytes : 8ull << 20;
+  const uint64_t stack = pr.process.stack_rlimit_bytes ? pr.process.stack_rlimit_bytes : 8ull << 20;
+  const uint32_t peak = peak_threads(c, pr.process.pid);
+  if (sock == 0) {
+    // no connection is served: blocking file or other I/O, not thread-per-connection
+    uint64_t files = 0;
+    for (const auto& p : profs) files += p.file_reads + p.file_writes + p.fsyncs;
+    return fmt::format("{} thread{} blocking file I/O with no multiplexer ({} regular-file reads, "
+                       "writes and syncs)",
+                       workers, workers == 1 ? " does" : "s do", files);
+  }
   return fmt::format(
-      "{} thread{} blocking I/O with no multiplexer ({} calls on blocking sockets): "
-      "thread-per-connection. A thread's stack defaults to {} (RLIMIT_STACK), so 10,000 "
-      "connections would reserve {} of address space; {:.1f} context switches per operation",
-      workers, workers == 1 ? " does" : "s do", sock, format_bytes(stack), format_bytes(stack * 10000),
-      ratio(static_cast<double>(switches), static_cast<double>(ops)));
+      "{} thread{} blocking I/O with no multiplexer ({} blocking socket waits), at most {} "
+      "thread{} alive at once: thread-per-connection. A thread's stack defaults to {} "
+      "(RLIMIT_STACK), so 10,000 connections would reserve {} of address space; {:.1f} context "
+      "switches per operation",
+      workers, workers == 1 ? " does" : "s do", sock, peak, peak == 1 ? "" : "s", format_bytes(stack),
+      format_bytes(stack * 10000), ratio(static_cast<double>(switches), static_cast<double>(ops)));
 }
 
 }  // namespace
@@ -352,11 +185,14 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   auto profs = profile_threads(c, pr.process.pid);
   std::set<std::string> loop_parts, acceptor_parts, wait_parts;
   size_t loop_threads = 0, acceptors = 0, workers = 0, conn_threads = 0, busy = 0, sqpoll = 0, iowq = 0;
+  size_t async_threads = 0, socket_workers = 0;
+  std::set<std::string> async_parts;
   uint64_t total_calls = 0, uring_sqes = 0, uring_cqes = 0;
   std::array<uint64_t, k_uring_ops> uring_ops{};
   std::vector<size_t> epoll_threads;
+  const RoleContext ctx = role_context(profs);
   for (const auto& p : profs) {
-    auto tm = classify_thread(p);
+    auto tm = classify_thread(p, ctx);
     total_calls += p.calls;
     uring_sqes += p.thread->uring.sqes;
     uring_cqes += p.thread->uring.cqes;
@@ -375,14 +211,20 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
         if (std::find(parts.begin(), parts.end(), "epoll") != parts.end())
           epoll_threads.push_back(m.threads.size());
       }
-    } else if (tm.role == "io-worker" && tm.model == "blocking") {
-      // pool workers do file or other blocking work; threads parked on sockets serve connections
+    } else if (tm.role == "async-io") {
+      ++async_threads;
+      async_parts.insert(tm.model);
+    } else if (tm.role == "pool-worker") {
+      ++workers;
+      if (p.file_reads + p.file_writes + p.fsyncs == 0) ++socket_workers;
+    } else if (tm.role == "blocking-io") {
+      // threads parked on sockets serve connections; the others do file or other blocking work
       const uint64_t sock = socket_blocking_waits(p);
       if (sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) ++conn_threads;
       else ++workers;
     } else if (tm.role == "sqpoll") {
       ++sqpoll;
-    } else if (tm.role == "io-worker") {
+    } else if (tm.role == "io-wq") {
       ++iowq;
     }
     m.threads.push_back(std::move(tm));
@@ -408,10 +250,11 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
     m.evidence.push_back({"uring_cqes", static_cast<double>(uring_cqes)});
   }
   if (loop_parts.count("epoll") || acceptor_parts.count("epoll")) {
-    std::string fd_trigger = epoll_modes(c, pr, m);
-    // a loop whose registrations all predate the trace: its mode is in fdinfo only
+    epoll_modes(c, pr, m);
+    // a loop serves the process's connections: their mode is its mode, whichever thread
+    // registered them (or before the trace, when fdinfo alone knows it)
     for (size_t i : epoll_threads)
-      if (m.threads[i].trigger.empty()) m.threads[i].trigger = fd_trigger;
+      if (!m.trigger.empty()) m.threads[i].trigger = m.trigger;
   }
 
   std::vector<std::string> parts(loop_parts.begin(), loop_parts.end());
@@ -426,12 +269,42 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   if (!submitted.empty())
     loops_text += fmt::format("{} submitting to {} without waiting in it", waited.empty() ? "" : ",",
                               fmt::join(submitted, " and "));
+  for (const auto& a : async_parts)
+    if (std::find(parts.begin(), parts.end(), a) == parts.end()) parts.push_back(a);
+  const std::string async_text =
+      async_threads ? fmt::format("{} thread{} driving asynchronous file I/O through {}", async_threads,
+                                  async_threads == 1 ? "" : "s", fmt::join(async_parts, " and "))
+                    : std::string();
   if (!loop_parts.empty() && workers > 0 && !conn_threads && !busy) {
-    // blocking I/O beside a loop: a pool doing work on the loop's behalf
+    // I/O beside a loop on other threads: a pool doing work on the loop's behalf
     parts.push_back("threadpool");
     m.model = parts.size() == 2 ? "threadpool" : "mixed";
-    m.sentence = fmt::format("{}, with {} pool thread{} doing the blocking I/O", loops_text, workers,
-                             workers == 1 ? "" : "s");
+    const size_t file_workers = workers - socket_workers;
+    std::string pool;
+    if (file_workers)
+      pool = fmt::format("{} pool thread{} doing the blocking I/O", file_workers, file_workers == 1 ? "" : "s");
+    if (socket_workers)
+      pool += fmt::format("{}{} worker thread{} serving the connections it hands over", pool.empty() ? "" : " and ",
+                          socket_workers, socket_workers == 1 ? "" : "s");
+    m.sentence = fmt::format("{}, with {}", loops_text, pool);
+  } else if (loop_parts.empty() && !busy && !conn_threads && workers > 0 && ctx.process_has_requester) {
+    // blocking I/O handed to helper threads by threads that wait for it (glibc's POSIX AIO)
+    parts.push_back("threadpool");
+    m.model = parts.size() == 1 ? "threadpool" : "mixed";
+    m.sentence = fmt::format("{} pool thread{} do{} blocking I/O for threads of the process that wait on "
+                             "futexes (a user-space pool, such as glibc's POSIX AIO)",
+                             workers, workers == 1 ? "" : "s", workers == 1 ? "es" : "");
+    if (async_threads) m.sentence += "; " + async_text;
+  } else if (loop_parts.empty() && !busy && !conn_threads && async_threads) {
+    m.model = parts.size() == 1 ? parts[0] : "mixed";
+    m.sentence = async_text;
+    if (workers) {
+      parts.push_back("threadpool");
+      m.model = "mixed";
+      m.sentence += fmt::format("; {} thread{} doing blocking I/O", workers, workers == 1 ? "" : "s");
+    }
+    if (iowq) m.sentence += fmt::format("; {} io-wq worker{} ran punted requests", iowq,
+                                        iowq == 1 ? "" : "s");
   } else if (!parts.empty()) {
     if (workers && !loop_parts.empty()) parts.push_back("threadpool");
     m.model = parts.size() == 1 ? parts[0] : "mixed";
@@ -450,7 +323,7 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   } else if (workers + conn_threads > 0) {
     m.model = "blocking";
     parts.push_back("blocking");
-    m.sentence = blocking_sentence(pr, profs, workers + conn_threads);
+    m.sentence = blocking_sentence(c, pr, profs, workers + conn_threads);
     if (acceptors)
       m.sentence += fmt::format("; {} acceptor thread{} wait{} in {} for new connections only",
                                 acceptors, acceptors == 1 ? "" : "s", acceptors == 1 ? "s" : "",
@@ -476,15 +349,9 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
     m.sentence = fmt::format("{} syscalls, none of them the I/O calls iotrace classifies by", total_calls);
   }
   if (loop_parts.count("epoll")) {
-    if (!m.trigger.empty()) m.sentence += fmt::format(", {}-triggered", m.trigger);
-    if (m.trigger == "mixed") {
-      double e = 0, l = 0;
-      for (const auto& x : m.evidence) {
-        if (x.name == "epoll_ctl_edge" || x.name == "fdinfo_edge") e += x.value;
-        if (x.name == "epoll_ctl_level" || x.name == "fdinfo_level") l += x.value;
-      }
-      m.sentence += fmt::format(" ({:.0f} edge and {:.0f} level registrations)", e, l);
-    }
+    if (!m.trigger.empty())
+      m.sentence += fmt::format(", {}-triggered{}", m.trigger,
+                                m.trigger_note.empty() ? "" : " " + m.trigger_note);
     if (m.oneshot) m.sentence += ", EPOLLONESHOT";
     if (m.exclusive) m.sentence += ", EPOLLEXCLUSIVE";
   }
@@ -512,10 +379,20 @@ std::optional<ServiceModel> classify_service(const std::vector<ProcessReport>& p
   std::vector<std::string> parts;
   std::map<std::string, size_t> by_model;
   size_t active = 0, blocking = 0;
-  uint64_t blocking_calls = 0;
+  uint64_t blocking_calls = 0, all_calls = 0;
+  for (const auto& p : processes) all_calls += p.total.calls;
+  // Weigh processes by the work they do: a master that wakes once a second to check on its
+  // workers is part of the service, not what it serves connections with.
+  auto minor = [&](const ProcessReport& p) { return p.total.calls * 20 < all_calls; };
+  std::vector<std::string> minor_text;
   for (const auto& p : processes) {
     const auto& m = p.model;
     if (m.model == "idle" || m.model == "unknown") continue;
+    if (minor(p)) {
+      minor_text.push_back(fmt::format("{} ({}, {}, {} calls)", p.process.pid, p.process.comm, m.model,
+                                       p.total.calls));
+      continue;
+    }
     ++active;
     ++by_model[m.model];
     s.confidence = std::max(s.confidence, m.confidence);
@@ -551,6 +428,9 @@ std::optional<ServiceModel> classify_service(const std::vector<ProcessReport>& p
   else
     s.sentence = fmt::format("{} of {} processes do I/O, using {}; {}", active, processes.size(),
                              fmt::join(parts, " and "), root_text);
+  if (!minor_text.empty())
+    s.sentence += fmt::format("; set aside for doing under 5% of the service's calls: {}",
+                              fmt::join(minor_text, ", "));
   return s;
 }
 

@@ -13,7 +13,8 @@ struct ProcessReport;
 
 // Stable model identifiers (JSON "model"): blocking, busy-poll, select, poll, epoll, io_uring,
 // linux-aio, threadpool, mixed, idle, unknown.
-// Thread roles: event-loop, io-worker, sqpoll, blocking-io, compute, idle.
+// Thread roles: event-loop, async-io, blocking-io, pool-worker, io-wq, sqpoll, compute, idle
+// (src/thread_role.hpp defines them).
 
 struct Evidence {
   std::string name;  // "epoll_waits", "events_per_wait", ...
@@ -33,7 +34,8 @@ struct ThreadModel {
 struct ProcessModel {
   std::string model = "unknown";
   std::vector<std::string> parts;  // for mixed; otherwise the single model
-  std::string trigger;             // level, edge, mixed (epoll)
+  std::string trigger;             // level, edge, mixed (epoll): that of the connections
+  std::string trigger_note;        // "connections; 1 internal fd (eventfd) level-triggered"
   bool oneshot = false, exclusive = false;
   std::vector<std::string> interest_kinds;  // fd kinds in epoll interest sets
   std::string runtime;                      // libuv, python-asyncio, go, ... (a hint, not evidence)

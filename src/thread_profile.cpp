@@ -54,6 +54,7 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
     } else if (n == "io_getevents" || n == "io_pgetevents") {
       p.aio_getevents += r.calls;
       p.aio_events += r.ret_sum;
+      p.aio_getevents_ns += r.total_ns;
       p.io_syscalls += r.calls;
     } else if (n == "epoll_ctl") {
       p.epoll_ctl += r.calls;

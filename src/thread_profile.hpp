@@ -18,7 +18,7 @@ struct ThreadProfile {
   uint64_t poll_single_calls = 0;
   uint64_t uring_enters = 0, uring_to_submit = 0, uring_consumed = 0;
   uint64_t aio_submits = 0, aio_iocbs = 0, aio_submitted = 0, aio_submit_ns = 0;
-  uint64_t aio_getevents = 0, aio_events = 0;
+  uint64_t aio_getevents = 0, aio_events = 0, aio_getevents_ns = 0;
   uint64_t epoll_ctl = 0;
   // data calls (read/write family) by where they went
   uint64_t sock_reads = 0, sock_writes = 0, sock_read_bytes = 0, sock_write_bytes = 0;

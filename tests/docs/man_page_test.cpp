@@ -172,7 +172,8 @@ TEST(ManPage, EveryModelAndRoleIsDescribed) {
   const std::string models = man_section(man_text(), "I/O MODELS");
   for (const char* m : {"blocking", "busy-poll", "select", "poll", "epoll", "io_uring", "linux-aio",
                         "threadpool", "mixed", "idle", "unknown", "level", "edge", "oneshot",
-                        "exclusive", "event-loop", "io-worker", "sqpoll", "compute"})
+                        "exclusive", "event-loop", "async-io", "blocking-io", "pool-worker", "io-wq",
+                        "sqpoll", "compute"})
     EXPECT_TRUE(has_word(models, m)) << "I/O MODELS of man/iotrace.8 does not describe " << m;
 }
 

@@ -71,7 +71,7 @@ TEST_F(ModelTest, BlockingThreadPerConnection) {
   auto conns = threads_named(p, "conn");
   ASSERT_EQ(conns.size(), 8u);
   for (const auto& t : conns) {
-    EXPECT_EQ(t.at("role"), "io-worker");
+    EXPECT_EQ(t.at("role"), "blocking-io");
     EXPECT_EQ(t.at("model"), "blocking");
     EXPECT_EQ(ev(t, "blocking_socket_calls"), 801);  // 400 reads, 400 writes, the EOF read
   }
@@ -221,7 +221,8 @@ TEST_F(ModelTest, LinuxAio) {
   EXPECT_EQ(p.at("model").at("model"), "linux-aio") << p.at("model").dump();
   EXPECT_EQ(syscall_calls(p, "io_submit"), 300u);
   const auto& t = only_thread(p);
-  EXPECT_EQ(t.at("role"), "event-loop");
+  // file I/O only: the thread drives its own disk I/O, no client waits on it
+  EXPECT_EQ(t.at("role"), "async-io");
   EXPECT_EQ(t.at("model"), "linux-aio");
   EXPECT_EQ(ev(t, "aio_submits"), 300);
   EXPECT_EQ(ev(t, "aio_iocbs_per_submit"), 8);
@@ -241,7 +242,7 @@ TEST_F(ModelTest, ThreadPoolBehindAnEpollLoop) {
   ASSERT_EQ(pool.size(), 4u);
   double reads = 0;
   for (const auto& t : pool) {
-    EXPECT_EQ(t.at("role"), "io-worker");
+    EXPECT_EQ(t.at("role"), "pool-worker");
     EXPECT_EQ(t.at("model"), "blocking");
     reads += ev(t, "file_calls");
   }
@@ -286,7 +287,7 @@ TEST_F(ModelTest, ThreadsWithDifferentModels) {
   auto conns = threads_named(p, "conn");
   ASSERT_EQ(conns.size(), 4u);
   for (const auto& t : conns) {
-    EXPECT_EQ(t.at("role"), "io-worker");
+    EXPECT_EQ(t.at("role"), "blocking-io");
     EXPECT_EQ(t.at("model"), "blocking");
     EXPECT_EQ(ev(t, "blocking_socket_calls"), 601);
   }
@@ -305,7 +306,7 @@ TEST_F(ModelTest, PreforkServerIsOneBlockingServiceWithFollowChildren) {
     if (!p.at("followed").get<bool>()) continue;
     ++workers;
     EXPECT_EQ(p.at("model").at("model"), "blocking") << p.at("model").dump();
-    EXPECT_EQ(p.at("threads").at(0).at("role"), "io-worker");
+    EXPECT_EQ(p.at("threads").at(0).at("role"), "blocking-io");
     // 400 reads, 400 writes, the EOF read, and the accept for workers forked after attach
     double calls = ev(p.at("threads").at(0), "blocking_socket_calls");
     EXPECT_TRUE(calls == 801 || calls == 802) << calls;

@@ -13,6 +13,7 @@ using test::CaptureBuilder;
 using Strings = std::vector<std::string>;
 
 constexpr int k_op_read = 22;  // IORING_OP_READ
+constexpr int k_op_recv = 27;  // IORING_OP_RECV
 
 const ThreadModel& thread_model(const ProcessReport& p, uint32_t tid) {
   for (const auto& t : p.model.threads)
@@ -44,16 +45,14 @@ TEST(Classify, BlockingThreadPerConnection) {
   EXPECT_EQ(m.parts, Strings{"blocking"});
   EXPECT_EQ(m.trigger, "");
   EXPECT_EQ(m.sentence,
-            "4 threads do blocking I/O with no multiplexer (603 calls on blocking sockets): "
-            "thread-per-connection. A thread's stack defaults to 8.0MiB (RLIMIT_STACK), so 10,000 "
+            "4 threads do blocking I/O with no multiplexer (603 blocking socket waits), at most 4 "
+            "threads alive at once: thread-per-connection. A thread's stack defaults to 8.0MiB (RLIMIT_STACK), so 10,000 "
             "connections would reserve 78.1GiB of address space; 1.0 context switches per operation");
   EXPECT_EQ(evidence(m.evidence, "blocking_socket_threads"), 4);
   const ThreadModel& t = thread_model(rep.processes[0], 101);
   EXPECT_EQ(t.model, "blocking");
-  EXPECT_EQ(t.role, "io-worker");
-  EXPECT_EQ(t.sentence,
-            "does blocking I/O with no multiplexer: 200 socket calls on blocking sockets, 0 "
-            "regular-file reads/writes");
+  EXPECT_EQ(t.role, "blocking-io");
+  EXPECT_EQ(t.sentence, "does blocking I/O with no multiplexer: 200 calls on blocking sockets");
 }
 
 TEST(Classify, BusyPoll) {
@@ -156,7 +155,7 @@ TEST(Classify, EpollEdgeTriggered) {
 }
 
 TEST(Classify, EpollMixedTriggers) {
-  Report rep = epoll_report(1, 10);
+  Report rep = epoll_report(5, 10);
   EXPECT_EQ(rep.processes[0].model.model, "epoll");
   EXPECT_EQ(rep.processes[0].model.trigger, "mixed");
   EXPECT_EQ(thread_model(rep.processes[0], 401).trigger, "mixed");
@@ -205,7 +204,7 @@ TEST(Classify, IoUringWaitingInEnter) {
   auto& t = b.thread(500, 501, "ring");
   t.loop = true;
   t.uring.sqes = t.uring.cqes = 3200;
-  t.uring.ops[k_op_read] = 3200;
+  t.uring.ops[k_op_recv] = 3200;  // a server's ring: socket reads
   t.uring.enter_getevents = 100;
   b.row(501, "io_uring_enter", 100, FdKind::io_uring).arg_sum = 3200;
   Report rep = b.report();
@@ -225,7 +224,7 @@ TEST(Classify, IoUringWithSqpollThread) {
   auto& sq = b.thread(500, 502, "iou-sqp-123");
   sq.io_worker = true;
   sq.uring.sqes = 5000;
-  sq.uring.ops[k_op_read] = 5000;
+  sq.uring.ops[k_op_recv] = 5000;
   Report rep = b.report();
   const ProcessModel& m = rep.processes[0].model;
   EXPECT_EQ(m.model, "io_uring");
@@ -254,7 +253,7 @@ TEST(Classify, IoWqWorkerIsNotASubmitter) {
   Report rep = b.report();
   EXPECT_EQ(rep.processes[0].model.model, "io_uring");
   EXPECT_EQ(rep.processes[0].model.parts, Strings{"io_uring"});
-  EXPECT_EQ(thread_model(rep.processes[0], 502).role, "io-worker");
+  EXPECT_EQ(thread_model(rep.processes[0], 502).role, "io-wq");
 }
 
 TEST(Classify, LinuxAio) {
@@ -265,7 +264,12 @@ TEST(Classify, LinuxAio) {
   b.row(601, "io_getevents", 50).ret_sum = 400;
   Report rep = b.report();
   EXPECT_EQ(rep.processes[0].model.model, "linux-aio");
-  EXPECT_EQ(thread_model(rep.processes[0], 601).sentence, "waits in linux-aio (50 io_getevents waits)");
+  // file I/O only, no socket: the thread drives its own disk I/O and no client waits on it
+  const ThreadModel& t = thread_model(rep.processes[0], 601);
+  EXPECT_EQ(t.role, "async-io");
+  EXPECT_EQ(t.sentence,
+            "drives asynchronous file I/O through Linux AIO (50 io_submit, 50 io_getevents calls), "
+            "with no socket or other source: nothing but its own I/O waits on this thread");
 }
 
 TEST(Classify, ThreadPoolBehindAnEventLoop) {
@@ -282,7 +286,7 @@ TEST(Classify, ThreadPoolBehindAnEventLoop) {
   EXPECT_EQ(m.model, "threadpool");
   EXPECT_EQ(m.parts, (Strings{"epoll", "threadpool"}));
   const ThreadModel& w = thread_model(rep.processes[0], 702);
-  EXPECT_EQ(w.role, "io-worker");
+  EXPECT_EQ(w.role, "pool-worker");
   EXPECT_EQ(w.model, "blocking");
 }
 
@@ -453,7 +457,7 @@ TEST(Classify, EpollThreadTakesTheFdinfoTriggerWhenNoEpollCtlWasSeen) {
   Report rep = b.report();
   EXPECT_EQ(rep.processes[0].model.trigger, "edge");
   EXPECT_EQ(thread_model(rep.processes[0], 831).trigger, "edge");
-  EXPECT_EQ(evidence(rep.processes[0].model.evidence, "fdinfo_edge"), 1);
+  EXPECT_EQ(evidence(rep.processes[0].model.evidence, "fdinfo_conn_edge"), 1);
   EXPECT_EQ(evidence(rep.processes[0].model.evidence, "epoll_ctl_edge"), 0);
 }
 

@@ -225,6 +225,80 @@ TEST(RenderText, FixturesFitEightyColumns) {
   }
 }
 
+// The lines of the table whose header line starts with `header`, header included.
+std::vector<std::string> table_lines(const std::string& text, const std::string& header) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(text)) {
+    if (out.empty() && line.rfind(header, 0) != 0) continue;
+    if (line.empty() || line.rfind("  ...", 0) == 0) break;
+    if (line.size() > 2 && line[2] == ' ') continue;  // a TOP of its own, a thread's sentence
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Every right-aligned header word ends where the values under it end: the columns line up
+// and, as the cells are words, a value can only touch its neighbour if the counts differ.
+void expect_aligned(const std::vector<std::string>& table, size_t first_right) {
+  ASSERT_FALSE(table.empty());
+  const std::string& header = table[0];
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] != ' ' && (i + 1 == header.size() || header[i + 1] == ' ')) ends.push_back(i);
+  for (size_t r = 1; r < table.size(); ++r) {
+    const std::string& row = table[r];
+    for (size_t k = first_right; k < ends.size(); ++k) {
+      size_t e = ends[k];
+      ASSERT_LT(e, row.size()) << row;
+      EXPECT_NE(row[e], ' ') << "column " << k << " of: " << row;
+      EXPECT_TRUE(e + 1 == row.size() || row[e + 1] == ' ') << "column " << k << " of: " << row;
+    }
+  }
+}
+
+TEST(RenderText, LargeCountsNeverRunTogether) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  b.thread(100, 101, "worker");
+  b.thread(100, 1234567, "worker-with-a-long-name");
+  // 802,000 socket reads in 10 s (80.2k/s), 481,400 of them EAGAIN: once "80.2k481.4k"
+  auto& r = b.row(101, "read", 802000, FdKind::tcp, 12'345'678);
+  r.err_eagain = 481400;
+  r.bytes = 1300ull << 30;
+  b.row(101, "pread64", 12'345'678'901ull, FdKind::regular, 100);
+  b.row(1234567, "io_uring_enter", 999960, FdKind::io_uring, 1000);
+  Report rep = b.report();
+  rep.processes[0].threads[0].model.role = "blocking-io";
+  std::string text = render_text(rep);
+  EXPECT_EQ(text.find("80.2k481.4k"), std::string::npos) << text;
+
+  auto cats = table_lines(text, "  CATEGORY");
+  ASSERT_GE(cats.size(), 3u) << text;
+  expect_aligned(cats, 1);
+  for (size_t i = 1; i < cats.size(); ++i) EXPECT_GE(words(cats[i]).size(), 9u) << cats[i];
+  EXPECT_NE(text.find(" 80.2k 481.4k "), std::string::npos) << text;
+
+  auto sys = table_lines(text, "  SYSCALL(FD KIND)");
+  ASSERT_EQ(sys.size(), 4u) << text;
+  expect_aligned(sys, 2);  // the header's first column is two words
+  for (size_t i = 1; i < sys.size(); ++i) EXPECT_EQ(words(sys[i]).size(), 8u) << sys[i];
+
+  auto threads = table_lines(text, "  TID");
+  ASSERT_EQ(threads.size(), 3u) << text;
+  for (auto& line : threads)  // TOP is free text, on the row when it fits
+    if (words(line).size() == 8) line = line.substr(0, line.rfind(' '));
+  expect_aligned(threads, 3);
+  for (size_t i = 1; i < threads.size(); ++i) EXPECT_EQ(words(threads[i]).size(), 7u) << threads[i];
+  EXPECT_NE(text.find("  1000.0k "), std::string::npos) << text;
+}
+
 TEST(RenderText, HostileNamesNeverReachTheTerminalRaw) {
   std::string text = render_text(fixture_report("hostile_names"));
   for (unsigned char c : text) {

@@ -134,7 +134,9 @@ json process_json(const ProcessReport& p) {
                              {"p99_ns", f.p99_ns},
                              {"sleep_ns", f.sleep_ns},
                              {"runq_ns", f.runq_ns},
-                             {"stack", stack_json(f.stack)}});
+                             {"stack", stack_json(f.stack)},
+                             {"threads", f.tids.size()},
+                             {"tids", f.tids}});
   j["recommendation"] = p.recommendation;
   return j;
 }

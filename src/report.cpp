@@ -4,6 +4,8 @@
 #include <map>
 #include <tuple>
 
+#include "src/finding_merge.hpp"
+
 namespace iotrace {
 
 void CallStats::add(const SyscallRow& r) {
@@ -91,7 +93,7 @@ Report build_report(const Capture& c) {
       for (const auto& tm : pr.model.threads)
         if (tm.tid == tl.thread.tid) tl.model = tm;
     pr.metrics = compute_metrics(c, pr);
-    pr.findings = find_issues(c, pr);
+    pr.findings = merge_findings(find_issues(c, pr));
     pr.recommendation = recommend(pr);
   }
   if (c.settings.follow_children) rep.service = classify_service(rep.processes);

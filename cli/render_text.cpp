@@ -162,6 +162,33 @@ void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& 
   if (p.syscalls.size() > n) o += fmt::format("  ... {} more\n", p.syscalls.size() - n);
 }
 
+void render_thread_groups(std::string& o, const ProcessReport& p, const TextOptions& opts) {
+  if (p.thread_groups.empty()) return;
+  o += "  short-lived threads, folded by role and name (--all-threads lists each):\n";
+  size_t n = std::min(p.thread_groups.size(), opts.max_threads);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& g = p.thread_groups[i];
+    std::string exited = g.exited == g.threads ? "all exited"
+                         : g.exited           ? fmt::format("{} exited", g.exited)
+                                              : "none exited";
+    std::string top = g.syscalls.empty() ? "-" : syscall_name(g.syscalls[0].nr);
+    o += wrap(fmt::format("{} threads {} ({}, {}): {} calls, {} in syscalls, {} asleep, {} on CPU; "
+                          "each lived {} to {} (median {}); top {}",
+                          g.threads, escape_text(g.comm), g.role, exited,
+                          format_count(static_cast<double>(g.total.calls)),
+                          format_duration(g.total.total_ns), format_duration(g.sleep_ns),
+                          format_duration(g.oncpu_ns), format_duration(g.lifetime_min_ns),
+                          format_duration(g.lifetime_max_ns), format_duration(g.lifetime_median_ns),
+                          top),
+              "    ", "      ");
+  }
+  if (p.thread_groups.size() > n) {
+    uint64_t threads = 0;
+    for (size_t i = n; i < p.thread_groups.size(); ++i) threads += p.thread_groups[i].threads;
+    o += fmt::format("    ... {} more groups, {} threads\n", p.thread_groups.size() - n, threads);
+  }
+}
+
 void render_threads(std::string& o, const ProcessReport& p, const TextOptions& opts) {
   TextTable table({{"TID", 7, true}, {"NAME", 15, true}, {"ROLE", 11, true}, {"CALLS", 6},
                    {"SYSCALL", 7}, {"ASLEEP", 7}, {"ON-CPU", 7}});
@@ -198,6 +225,7 @@ void render_threads(std::string& o, const ProcessReport& p, const TextOptions& o
                           t.model.sentence),
               "    ", "      ");
   }
+  render_thread_groups(o, p, opts);
 }
 
 // Whole numbers print without decimals; the range check keeps the cast defined.

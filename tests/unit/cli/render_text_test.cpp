@@ -310,6 +310,94 @@ TEST(RenderText, HostileNamesNeverReachTheTerminalRaw) {
             std::string::npos);
 }
 
+ThreadGroup request_threads() {
+  ThreadGroup g;
+  g.comm = "python3";
+  g.role = "blocking-io";
+  g.model = "blocking";
+  g.threads = 3434;
+  g.exited = 3434;
+  g.total.calls = 103000;
+  g.total.total_ns = 1200 * k_ms;
+  g.sleep_ns = 3000 * k_ms;
+  g.oncpu_ns = 400 * k_ms;
+  g.runq_ns = 7 * k_ms;
+  g.lifetime_min_ns = 120000;
+  g.lifetime_median_ns = 1200000;
+  g.lifetime_max_ns = 30 * k_ms;
+  SyscallLine s;
+  s.nr = test::nr_of("recvfrom");
+  s.fd_kind = FdKind::tcp;
+  s.stats.calls = 103000;
+  g.syscalls.push_back(s);
+  return g;
+}
+
+TEST(RenderText, FoldedThreadsFollowTheThreadTable) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 64);
+  Report rep = b.report();
+  rep.processes[0].thread_groups.push_back(request_threads());
+  ThreadGroup few = request_threads();
+  few.comm = "Thread-* (proc";
+  few.threads = 2;
+  few.exited = 1;
+  rep.processes[0].thread_groups.push_back(few);
+  std::string text = render_text(rep);
+  EXPECT_NE(text.find("  short-lived threads, folded by role and name (--all-threads lists each):\n"
+                      "    3434 threads python3 (blocking-io, all exited): 103.0k calls, 1.20s in\n"
+                      "      syscalls, 3.00s asleep, 400ms on CPU; each lived 120us to 30.0ms (median\n"
+                      "      1.20ms); top recvfrom\n"
+                      "    2 threads Thread-* (proc (blocking-io, 1 exited): 103.0k calls, 1.20s in\n"),
+            std::string::npos)
+      << text;
+  expect_fits_80_columns(text);
+  TextOptions one;
+  one.max_threads = 1;
+  EXPECT_NE(render_text(rep, one).find("\n    ... 1 more groups, 2 threads\n"), std::string::npos);
+}
+
+TEST(RenderJson, ThreadGroupsAndMergedFindings) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 64);
+  Report rep = b.report();
+  rep.processes[0].thread_groups.push_back(request_threads());
+  Finding f;
+  f.id = "tiny-reads";
+  f.tid = 101;
+  f.tids = {101, 102, 103};
+  rep.processes[0].findings.push_back(f);
+  Finding whole;
+  whole.id = "uring-cq-overflow";
+  rep.processes[0].findings.push_back(whole);
+  nlohmann::json j = nlohmann::json::parse(render_json(rep));
+  EXPECT_EQ(j["settings"]["all_threads"], false);
+  const auto& g = j["processes"][0]["thread_groups"][0];
+  EXPECT_EQ(g["comm"], "python3");
+  EXPECT_EQ(g["role"], "blocking-io");
+  EXPECT_EQ(g["model"], "blocking");
+  EXPECT_EQ(g["threads"], 3434);
+  EXPECT_EQ(g["exited"], 3434);
+  EXPECT_EQ(g["total"]["calls"], 103000);
+  EXPECT_EQ(g["lifetime_min_ns"], 120000);
+  EXPECT_EQ(g["lifetime_median_ns"], 1200000);
+  EXPECT_EQ(g["lifetime_max_ns"], 30000000);
+  EXPECT_EQ(g["oncpu_ns"], 400000000);
+  EXPECT_EQ(g["sleep_ns"], 3000000000);
+  EXPECT_EQ(g["runq_ns"], 7000000);
+  EXPECT_EQ(g["stalls"], 0);
+  EXPECT_EQ(g["syscalls"][0]["syscall"], "recvfrom");
+  EXPECT_EQ(g["syscalls"][0]["fd_kind"], "tcp");
+  const auto& fs = j["processes"][0]["findings"];
+  EXPECT_EQ(fs[0]["tid"], 101);
+  EXPECT_EQ(fs[0]["threads"], 3);
+  EXPECT_EQ(fs[0]["tids"], nlohmann::json::parse("[101, 102, 103]"));
+  EXPECT_EQ(fs[1]["threads"], 0);
+  EXPECT_EQ(fs[1]["tids"], nlohmann::json::array());
+}
+
 TEST(RenderJson, InvalidUtf8NamesStillSerialize) {
   CaptureBuilder b;
   b.process(1, "bad\xff");

@@ -219,7 +219,7 @@ TEST(RenderText, ElidesPastTheLimits) {
 
 TEST(RenderText, FixturesFitEightyColumns) {
   for (const char* scenario : {"epoll_fsync", "blocking_tpc", "exited_target", "losses", "empty",
-                               "hostile_names"}) {
+                               "hostile_names", "thread_churn"}) {
     SCOPED_TRACE(scenario);
     expect_fits_80_columns(render_text(fixture_report(scenario)));
   }

@@ -24,6 +24,12 @@ const CLI::Validator k_non_empty_duration(
 
 }  // namespace
 
+void add_all_threads_flag(CLI::App* cmd, bool& all_threads) {
+  cmd->add_flag("--all-threads", all_threads,
+                "Give every thread its own entry in the report (default: short-lived threads "
+                "with one role and name are folded into one entry)");
+}
+
 std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   auto app = std::make_unique<CLI::App>(
       "iotrace: which I/O model a process uses, what blocks its event loops, and what each "
@@ -64,6 +70,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
                      "Also print a compact report this often while tracing: 5 (seconds), 500ms")
       ->type_name("DURATION")
       ->check(k_non_empty_duration);
+  add_all_threads_flag(attach, a.attach.all_threads);
   add_policy_options(attach, a.attach.policy);
 
   add_run_command(*app, a.run);
@@ -81,6 +88,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->required()
       ->type_name("FILE");
   add_output_options(report, a.report.json, a.report.output);
+  add_all_threads_flag(report, a.report.all_threads);
   return app;
 }
 

@@ -20,6 +20,7 @@ struct AttachArgs {
   std::string block_threshold = "5ms";
   std::string save_capture;
   std::string interval;  // compact reports this often while tracing; empty: off
+  bool all_threads = false;
   PolicyArgs policy;
 };
 
@@ -32,6 +33,7 @@ struct RunArgs {
   std::string block_threshold = "5ms";
   std::string kill_after = "2s";
   std::string user;
+  bool all_threads = false;
   PolicyArgs policy;
 };
 
@@ -58,6 +60,7 @@ struct ReportArgs {
   std::string capture;
   bool json = false;
   std::string output;
+  bool all_threads = false;
 };
 
 struct AppArgs {
@@ -84,5 +87,7 @@ CLI::App* add_top_command(CLI::App& app, TopArgs& args);  // in top_cmd.cpp
 int run_top(const AppArgs& args);
 int run_demo(const AppArgs& args);
 int run_report(const AppArgs& args);
+// --all-threads, shared by attach, run and report.
+void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
 
 }  // namespace iotrace::cli

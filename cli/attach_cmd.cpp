@@ -44,6 +44,7 @@ int run_attach(const AppArgs& args) {
       stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
   s.out = {a.json, a.output, a.save_capture};
+  s.report.all_threads = a.all_threads;
   CiRun ci;
   ci.suite_name = "iotrace attach " + fmt::format("{}", fmt::join(a.pids, " "));
   ci.timestamp = utc_timestamp_now();
@@ -64,7 +65,9 @@ int run_report(const AppArgs& args) {
   if (!capture)
     throw UsageError(fmt::format("cannot read capture '{}': {}", a.capture, capture.error()),
                      "give a file written by 'iotrace attach --save-capture'");
-  emit_report(build_report(capture.value()), {a.json, a.output, {}});
+  ReportOptions opts;
+  opts.all_threads = a.all_threads;
+  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}});
   return k_exit_ok;
 }
 

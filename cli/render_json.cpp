@@ -19,6 +19,18 @@ json stats_json(const CallStats& s, uint64_t traced_ns) {
           {"max_ns", s.max_ns}};
 }
 
+json syscalls_json(const std::vector<SyscallLine>& lines, uint64_t traced_ns) {
+  json out = json::array();
+  for (const auto& s : lines) {
+    json so = stats_json(s.stats, traced_ns);
+    so["syscall"] = syscall_name(s.nr);
+    so["nr"] = s.nr;
+    so["fd_kind"] = fd_kind_name(s.fd_kind);
+    out.push_back(so);
+  }
+  return out;
+}
+
 json stack_json(const Stack& s) {
   json frames = json::array();
   for (const auto& f : s.frames)
@@ -100,16 +112,27 @@ json process_json(const ProcessReport& p) {
     o["voluntary_switches"] = t.thread.vol_switches;
     o["involuntary_switches"] = t.thread.invol_switches;
     o["stalls"] = t.thread.stalls;
-    o["syscalls"] = json::array();
-    for (const auto& s : t.syscalls) {
-      json so = stats_json(s.stats, pr.traced_ns);
-      so["syscall"] = syscall_name(s.nr);
-      so["nr"] = s.nr;
-      so["fd_kind"] = fd_kind_name(s.fd_kind);
-      o["syscalls"].push_back(so);
-    }
+    o["syscalls"] = syscalls_json(t.syscalls, pr.traced_ns);
     j["threads"].push_back(o);
   }
+  j["thread_groups"] = json::array();
+  for (const auto& g : p.thread_groups)
+    j["thread_groups"].push_back({{"comm", to_valid_utf8(g.comm)},
+                                  {"role", g.role},
+                                  {"model", g.model},
+                                  {"threads", g.threads},
+                                  {"exited", g.exited},
+                                  {"total", stats_json(g.total, pr.traced_ns)},
+                                  {"lifetime_min_ns", g.lifetime_min_ns},
+                                  {"lifetime_median_ns", g.lifetime_median_ns},
+                                  {"lifetime_max_ns", g.lifetime_max_ns},
+                                  {"oncpu_ns", g.oncpu_ns},
+                                  {"sleep_ns", g.sleep_ns},
+                                  {"runq_ns", g.runq_ns},
+                                  {"voluntary_switches", g.vol_switches},
+                                  {"involuntary_switches", g.invol_switches},
+                                  {"stalls", g.stalls},
+                                  {"syscalls", syscalls_json(g.syscalls, pr.traced_ns)}});
   j["metrics"] = json::object();
   j["thread_metrics"] = json::object();
   for (const auto& m : p.metrics.values) {
@@ -134,7 +157,9 @@ json process_json(const ProcessReport& p) {
                              {"p99_ns", f.p99_ns},
                              {"sleep_ns", f.sleep_ns},
                              {"runq_ns", f.runq_ns},
-                             {"stack", stack_json(f.stack)}});
+                             {"stack", stack_json(f.stack)},
+                             {"threads", f.tids.size()},
+                             {"tids", f.tids}});
   j["recommendation"] = p.recommendation;
   return j;
 }
@@ -149,7 +174,8 @@ json report_to_json(const Report& r) {
   j["duration_ns"] = r.duration_ns;
   j["settings"] = {{"stall_threshold_ns", r.settings.stall_ns},
                    {"block_threshold_ns", r.settings.block_ns},
-                   {"follow_children", r.settings.follow_children}};
+                   {"follow_children", r.settings.follow_children},
+                   {"all_threads", r.all_threads}};
   j["processes"] = json::array();
   for (const auto& p : r.processes) j["processes"].push_back(process_json(p));
   j["service"] = nullptr;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cli/render.hpp"
+#include "cli/text_table.hpp"
 #include "src/duration.hpp"
 #include "src/losses.hpp"
 #include "src/text_escape.hpp"
@@ -14,12 +15,7 @@ namespace {
 constexpr size_t k_width = 80;
 
 // Columns taken by escaped text: escape_text leaves printable ASCII and valid UTF-8 only.
-size_t columns(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xc0) != 0x80) ++n;
-  return n;
-}
+size_t columns(std::string_view s) { return display_columns(s); }
 
 // Bytes of the first `cols` characters of s.
 size_t bytes_of_columns(std::string_view s, size_t cols) {
@@ -131,55 +127,90 @@ void render_model(std::string& o, const ProcessReport& p) {
 }
 
 void render_categories(std::string& o, const ProcessReport& p) {
-  o += fmt::format("\n  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", "CATEGORY", "CALLS",
-                   "RATE/s", "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
+  TextTable t({{"CATEGORY", 18, true}, {"CALLS", 7}, {"RATE/s", 6}, {"ERRS", 5}, {"EAGAIN", 6},
+               {"P50", 6}, {"P99", 6}, {"MAX", 6}, {"BYTES", 9}});
   auto line = [&](std::string_view name, const CallStats& s) {
-    o += fmt::format("  {:<18}{:>8}{:>7}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", name,
-                     format_count(static_cast<double>(s.calls)), rate(s.calls, p.process.traced_ns),
-                     format_count(static_cast<double>(s.errors)),
-                     format_count(static_cast<double>(s.eagain)), dur_or_dash(s.p50_ns(), s.calls),
-                     dur_or_dash(s.p99_ns(), s.calls), dur_or_dash(s.max_ns, s.calls),
-                     s.bytes ? format_bytes(s.bytes) : "-");
+    t.add_row({std::string(name), format_count(static_cast<double>(s.calls)),
+               rate(s.calls, p.process.traced_ns), format_count(static_cast<double>(s.errors)),
+               format_count(static_cast<double>(s.eagain)), dur_or_dash(s.p50_ns(), s.calls),
+               dur_or_dash(s.p99_ns(), s.calls), dur_or_dash(s.max_ns, s.calls),
+               s.bytes ? format_bytes(s.bytes) : "-"});
   };
   for (const auto& c : p.categories) line(category_title(c.category), c.stats);
   line("total", p.total);
+  o += "\n";
+  for (const auto& l : t.lines("  ")) o += l + "\n";
 }
 
 void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& opts) {
   if (p.syscalls.empty()) return;
-  o += fmt::format("\n  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", "SYSCALL(FD KIND)", "CALLS",
-                   "ERRS", "EAGAIN", "P50", "P99", "MAX", "BYTES");
+  TextTable t({{"SYSCALL(FD KIND)", 25, true}, {"CALLS", 7}, {"ERRS", 5}, {"EAGAIN", 6}, {"P50", 6},
+               {"P99", 6}, {"MAX", 6}, {"BYTES", 9}});
   size_t n = std::min(p.syscalls.size(), opts.max_syscalls);
   for (size_t i = 0; i < n; ++i) {
     const auto& s = p.syscalls[i];
-    o += fmt::format("  {:<25}{:>8}{:>6}{:>7}{:>7}{:>7}{:>7}{:>10}\n", call_label(s.nr, s.fd_kind),
-                     format_count(static_cast<double>(s.stats.calls)),
-                     format_count(static_cast<double>(s.stats.errors)),
-                     format_count(static_cast<double>(s.stats.eagain)),
-                     dur_or_dash(s.stats.p50_ns(), s.stats.calls),
-                     dur_or_dash(s.stats.p99_ns(), s.stats.calls),
-                     dur_or_dash(s.stats.max_ns, s.stats.calls),
-                     s.stats.bytes ? format_bytes(s.stats.bytes) : "-");
+    t.add_row({call_label(s.nr, s.fd_kind), format_count(static_cast<double>(s.stats.calls)),
+               format_count(static_cast<double>(s.stats.errors)),
+               format_count(static_cast<double>(s.stats.eagain)),
+               dur_or_dash(s.stats.p50_ns(), s.stats.calls),
+               dur_or_dash(s.stats.p99_ns(), s.stats.calls),
+               dur_or_dash(s.stats.max_ns, s.stats.calls),
+               s.stats.bytes ? format_bytes(s.stats.bytes) : "-"});
   }
+  o += "\n";
+  for (const auto& l : t.lines("  ")) o += l + "\n";
   if (p.syscalls.size() > n) o += fmt::format("  ... {} more\n", p.syscalls.size() - n);
 }
 
+void render_thread_groups(std::string& o, const ProcessReport& p, const TextOptions& opts) {
+  if (p.thread_groups.empty()) return;
+  o += "  short-lived threads, folded by role and name (--all-threads lists each):\n";
+  size_t n = std::min(p.thread_groups.size(), opts.max_threads);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& g = p.thread_groups[i];
+    std::string exited = g.exited == g.threads ? "all exited"
+                         : g.exited           ? fmt::format("{} exited", g.exited)
+                                              : "none exited";
+    std::string top = g.syscalls.empty() ? "-" : syscall_name(g.syscalls[0].nr);
+    o += wrap(fmt::format("{} threads {} ({}, {}): {} calls, {} in syscalls, {} asleep, {} on CPU; "
+                          "each lived {} to {} (median {}); top {}",
+                          g.threads, escape_text(g.comm), g.role, exited,
+                          format_count(static_cast<double>(g.total.calls)),
+                          format_duration(g.total.total_ns), format_duration(g.sleep_ns),
+                          format_duration(g.oncpu_ns), format_duration(g.lifetime_min_ns),
+                          format_duration(g.lifetime_max_ns), format_duration(g.lifetime_median_ns),
+                          top),
+              "    ", "      ");
+  }
+  if (p.thread_groups.size() > n) {
+    uint64_t threads = 0;
+    for (size_t i = n; i < p.thread_groups.size(); ++i) threads += p.thread_groups[i].threads;
+    o += fmt::format("    ... {} more groups, {} threads\n", p.thread_groups.size() - n, threads);
+  }
+}
+
 void render_threads(std::string& o, const ProcessReport& p, const TextOptions& opts) {
-  o += fmt::format("\n  {:<8}{:<16}{:<11}{:>7}{:>8}{:>8}{:>8} {}\n", "TID", "NAME", "ROLE", "CALLS",
-                   "SYSCALL", "ASLEEP", "ON-CPU", "TOP");
+  TextTable table({{"TID", 7, true}, {"NAME", 15, true}, {"ROLE", 11, true}, {"CALLS", 6},
+                   {"SYSCALL", 7}, {"ASLEEP", 7}, {"ON-CPU", 7}});
   size_t n = std::min(p.threads.size(), opts.max_threads);
+  std::vector<std::string> tops = {"TOP"};
   for (size_t i = 0; i < n; ++i) {
     const auto& t = p.threads[i];
     std::string top = t.syscalls.empty() ? "-" : syscall_name(t.syscalls[0].nr);
     if (t.thread.exited) top += " (exited)";
-    std::string row = fmt::format("  {:<8}{:<16}{:<11}{:>7}{:>8}{:>8}{:>8}", t.thread.tid,
-                                  short_name(t.thread.comm, 15), t.model.role,
-                                  format_count(static_cast<double>(t.total.calls)),
-                                  format_duration(t.total.total_ns), format_duration(t.thread.sleep_ns),
-                                  format_duration(t.thread.oncpu_ns));
+    tops.push_back(top);
+    table.add_row({std::to_string(t.thread.tid), short_name(t.thread.comm, 15), t.model.role,
+                   format_count(static_cast<double>(t.total.calls)),
+                   format_duration(t.total.total_ns), format_duration(t.thread.sleep_ns),
+                   format_duration(t.thread.oncpu_ns)});
+  }
+  o += "\n";
+  auto rows = table.lines("  ");
+  for (size_t i = 0; i < rows.size(); ++i) {
     // TOP gets what is left of 80 columns; when that is too little it goes on a line of its own
-    if (columns(row) + 1 + columns(top) <= k_width) o += row + " " + top + "\n";
-    else o += row + "\n" + std::string(10, ' ') + top + "\n";
+    const std::string& row = rows[i];
+    if (columns(row) + 1 + columns(tops[i]) <= k_width) o += row + " " + tops[i] + "\n";
+    else o += row + "\n" + std::string(10, ' ') + tops[i] + "\n";
   }
   if (p.threads.size() > n) {
     uint64_t calls = 0;
@@ -194,6 +225,7 @@ void render_threads(std::string& o, const ProcessReport& p, const TextOptions& o
                           t.model.sentence),
               "    ", "      ");
   }
+  render_thread_groups(o, p, opts);
 }
 
 // Whole numbers print without decimals; the range check keeps the cast defined.

@@ -48,7 +48,7 @@ Report run_session(const SessionOptions& opts,
   if (exited && !opts.quiet) print_info("every target exited: reporting what was traced");
   if (!opts.out.save_capture.empty())
     write_output(opts.out.save_capture, capture_to_json(capture).dump(1) + "\n");
-  Report report = build_report(capture);
+  Report report = build_report(capture, opts.report);
   if (report.losses.total())
     print_warning(fmt::format("{} events lost: {}", report.losses.total(), describe_losses(report.losses)),
                   "narrow the targets, or shorten the trace");

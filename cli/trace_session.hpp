@@ -20,6 +20,7 @@ struct SessionOptions {
   probes::TraceOptions trace;
   uint64_t duration_ns = 0;  // 0: until Ctrl-C or every target exits
   OutputOptions out;
+  ReportOptions report;
   bool quiet = false;        // no "attached" line
   // Called after each poll (about every 100 ms), and once with final=true before the capture
   // is collected: the status line and interval reports hook in here.

@@ -20,7 +20,7 @@ _iotrace_command_opts() {
     case $1 in
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
-                  --stall-threshold --block-threshold --save-capture
+                  --stall-threshold --block-threshold --save-capture --all-threads
                   $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
@@ -29,12 +29,12 @@ _iotrace_command_opts() {
             echo "-h --help --json" ;;
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
-                  --block-threshold --kill-after --user --require-success
+                  --block-threshold --kill-after --user --require-success --all-threads
                   $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
-            echo "-h --help --json -o --output" ;;
+            echo "-h --help --json -o --output --all-threads" ;;
     esac
 }
 

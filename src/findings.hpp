@@ -39,6 +39,10 @@ struct Finding {
   uint64_t count = 0, total_ns = 0, max_ns = 0, p50_ns = 0, p99_ns = 0;
   uint64_t sleep_ns = 0, runq_ns = 0;
   Stack stack;
+  // The threads it was seen on, ascending, and their distinct names, most common first (set
+  // by merge_findings): one thread unless merged across threads; empty for the whole process.
+  std::vector<uint32_t> tids;
+  std::vector<std::string> thread_names;
 };
 
 struct Metric {

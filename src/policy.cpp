@@ -268,8 +268,12 @@ Result<std::vector<FailOn>> parse_fail_on_list(std::string_view list) {
 bool Suppression::matches(const Finding& f) const {
   if (id != "*" && id != f.id) return false;
   if (!frame.empty() && !frame_matches(f.stack, frame)) return false;
-  if (!thread.empty() && fnmatch(thread.c_str(), f.thread.c_str(), 0) != 0) return false;
-  return true;
+  if (thread.empty()) return true;
+  // A finding merged across threads is waived only when every one of its threads matches.
+  if (f.thread_names.empty()) return fnmatch(thread.c_str(), f.thread.c_str(), 0) == 0;
+  return std::all_of(f.thread_names.begin(), f.thread_names.end(), [&](const std::string& n) {
+    return fnmatch(thread.c_str(), n.c_str(), 0) == 0;
+  });
 }
 
 void Policy::merge(const Policy& o) {

@@ -22,6 +22,7 @@ std::vector<ProcessSummary> summarize_processes(const Report& r) {
     if (ns) s.syscalls_per_s = static_cast<double>(s.syscalls) * 1e9 / static_cast<double>(ns);
     s.syscalls_per_op = p.metrics.get("syscalls_per_op", 0, -1);
     for (const auto& t : p.threads) s.stalls += t.thread.stalls;
+    for (const auto& g : p.thread_groups) s.stalls += g.stalls;
     for (const auto& f : p.findings)
       if (f.id == "loop-stall" || f.id == "cpu-stall") s.worst_stall_ns = std::max(s.worst_stall_ns, f.max_ns);
     if (!p.findings.empty()) {

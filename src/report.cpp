@@ -4,6 +4,9 @@
 #include <map>
 #include <tuple>
 
+#include "src/finding_merge.hpp"
+#include "src/thread_fold.hpp"
+
 namespace iotrace {
 
 void CallStats::add(const SyscallRow& r) {
@@ -43,8 +46,9 @@ std::vector<SyscallLine> syscall_lines(const std::vector<const SyscallRow*>& row
 
 }  // namespace
 
-Report build_report(const Capture& c) {
+Report build_report(const Capture& c, const ReportOptions& opts) {
   Report rep;
+  rep.all_threads = opts.all_threads;
   rep.iotrace_version = c.iotrace_version;
   rep.kernel = c.kernel;
   rep.duration_ns = c.duration_ns;
@@ -91,10 +95,12 @@ Report build_report(const Capture& c) {
       for (const auto& tm : pr.model.threads)
         if (tm.tid == tl.thread.tid) tl.model = tm;
     pr.metrics = compute_metrics(c, pr);
-    pr.findings = find_issues(c, pr);
+    pr.findings = merge_findings(find_issues(c, pr));
     pr.recommendation = recommend(pr);
   }
   if (c.settings.follow_children) rep.service = classify_service(rep.processes);
+  if (!opts.all_threads)
+    for (auto& pr : rep.processes) fold_threads(pr, c.duration_ns);
   return rep;
 }
 

@@ -42,6 +42,20 @@ struct ThreadLine {
   ThreadModel model;
 };
 
+// Short-lived threads of one process with the same role and name, folded into one entry
+// (see fold_threads in src/thread_fold.hpp).
+struct ThreadGroup {
+  std::string comm;   // their name; with digits as '*' when the names differ only in digits
+  std::string role;
+  std::string model;  // the thread model most of them had
+  uint32_t threads = 0, exited = 0;
+  CallStats total;
+  std::vector<SyscallLine> syscalls;  // by calls, descending
+  uint64_t lifetime_min_ns = 0, lifetime_median_ns = 0, lifetime_max_ns = 0;
+  uint64_t oncpu_ns = 0, sleep_ns = 0, runq_ns = 0;
+  uint64_t vol_switches = 0, invol_switches = 0, stalls = 0;
+};
+
 struct ProcessReport {
   ProcessRecord process;
   uint32_t threads_seen = 0;
@@ -49,10 +63,15 @@ struct ProcessReport {
   std::vector<CategoryLine> categories;  // categories with calls, in enum order
   std::vector<SyscallLine> syscalls;     // by calls, descending
   std::vector<ThreadLine> threads;       // busiest first
+  std::vector<ThreadGroup> thread_groups;  // threads folded out of `threads`, busiest first
   ProcessModel model;
   Metrics metrics;
   std::vector<Finding> findings;          // most severe, then largest impact, first
   std::string recommendation;
+};
+
+struct ReportOptions {
+  bool all_threads = false;  // every thread in its own entry: nothing folded (--all-threads)
 };
 
 struct Report {
@@ -61,12 +80,13 @@ struct Report {
   std::string kernel;
   uint64_t duration_ns = 0;
   CaptureSettings settings;
+  bool all_threads = false;  // built with ReportOptions::all_threads
   std::vector<ProcessReport> processes;
   std::optional<ServiceModel> service;  // the process tree as one service (--follow-children)
   Losses losses;
   std::vector<std::string> notes;
 };
 
-Report build_report(const Capture& capture);
+Report build_report(const Capture& capture, const ReportOptions& opts = {});
 
 }  // namespace iotrace

@@ -305,7 +305,10 @@ TEST_F(Reliability, ExecMidTraceReportsTheNewProgram) {
 TEST_F(Reliability, ThreadChurnCountsStayExact) {
   REQUIRE_BPF();
   auto t0 = std::chrono::steady_clock::now();
-  TraceResult r = trace_workload({"wl_churn", {"2000"}, {"--json"}});
+  TempDir dir;
+  std::string capture = dir.path + "/churn.json";
+  TraceResult r =
+      trace_workload({"wl_churn", {"2000"}, {"--json", "--all-threads", "--save-capture", capture}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(r.report.is_object()) << r.out;
   const auto& p = r.report.at("processes").at(0);
@@ -319,6 +322,25 @@ TEST_F(Reliability, ThreadChurnCountsStayExact) {
   }
   EXPECT_EQ(per_thread_ok, 2000u);
   EXPECT_EQ(r.report.at("losses").at("total"), 0);
+  // without --all-threads the 2000 short-lived workers fold into a few entries, every call kept
+  TraceResult folded = run_iotrace({"report", "--json", capture});
+  ASSERT_EQ(folded.exit_code, 0) << folded.err;
+  auto fj = nlohmann::json::parse(folded.out, nullptr, false);
+  ASSERT_TRUE(fj.is_object()) << folded.out.substr(0, 2000);
+  const auto& fp = fj.at("processes").at(0);
+  EXPECT_EQ(syscall_calls(fp, "getppid"), 20000u);
+  EXPECT_LE(fp.at("threads").size(), 20u);
+  uint64_t threads = fp.at("threads").size(), getppid = 0;
+  for (const auto& g : fp.at("thread_groups")) {
+    threads += g.at("threads").get<uint64_t>();
+    for (const auto& s : g.at("syscalls"))
+      if (s.at("syscall") == "getppid") getppid += s.at("calls").get<uint64_t>();
+  }
+  for (const auto& t : fp.at("threads"))
+    for (const auto& s : t.at("syscalls"))
+      if (s.at("syscall") == "getppid") getppid += s.at("calls").get<uint64_t>();
+  EXPECT_EQ(threads, fp.at("threads_seen").get<uint64_t>());
+  EXPECT_EQ(getppid, 20000u);
   RecordProperty("seconds", std::to_string(std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - t0).count()));
 }
@@ -327,7 +349,8 @@ TEST_F(Reliability, TenThousandThreadsExactAndReadable) {
   REQUIRE_BPF();
   TempDir dir;
   std::string capture = dir.path + "/c10k.json";
-  TraceResult r = trace_workload({"wl_c10k", {"10000"}, {"--json", "--save-capture", capture}});
+  TraceResult r = trace_workload(
+      {"wl_c10k", {"10000"}, {"--json", "--all-threads", "--save-capture", capture}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(r.report.is_object()) << r.out.substr(0, 2000);
   const auto& p = r.report.at("processes").at(0);

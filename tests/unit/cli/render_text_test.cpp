@@ -219,10 +219,84 @@ TEST(RenderText, ElidesPastTheLimits) {
 
 TEST(RenderText, FixturesFitEightyColumns) {
   for (const char* scenario : {"epoll_fsync", "blocking_tpc", "exited_target", "losses", "empty",
-                               "hostile_names"}) {
+                               "hostile_names", "thread_churn"}) {
     SCOPED_TRACE(scenario);
     expect_fits_80_columns(render_text(fixture_report(scenario)));
   }
+}
+
+// The lines of the table whose header line starts with `header`, header included.
+std::vector<std::string> table_lines(const std::string& text, const std::string& header) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(text)) {
+    if (out.empty() && line.rfind(header, 0) != 0) continue;
+    if (line.empty() || line.rfind("  ...", 0) == 0) break;
+    if (line.size() > 2 && line[2] == ' ') continue;  // a TOP of its own, a thread's sentence
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Every right-aligned header word ends where the values under it end: the columns line up
+// and, as the cells are words, a value can only touch its neighbour if the counts differ.
+void expect_aligned(const std::vector<std::string>& table, size_t first_right) {
+  ASSERT_FALSE(table.empty());
+  const std::string& header = table[0];
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] != ' ' && (i + 1 == header.size() || header[i + 1] == ' ')) ends.push_back(i);
+  for (size_t r = 1; r < table.size(); ++r) {
+    const std::string& row = table[r];
+    for (size_t k = first_right; k < ends.size(); ++k) {
+      size_t e = ends[k];
+      ASSERT_LT(e, row.size()) << row;
+      EXPECT_NE(row[e], ' ') << "column " << k << " of: " << row;
+      EXPECT_TRUE(e + 1 == row.size() || row[e + 1] == ' ') << "column " << k << " of: " << row;
+    }
+  }
+}
+
+TEST(RenderText, LargeCountsNeverRunTogether) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  b.thread(100, 101, "worker");
+  b.thread(100, 1234567, "worker-with-a-long-name");
+  // 802,000 socket reads in 10 s (80.2k/s), 481,400 of them EAGAIN: once "80.2k481.4k"
+  auto& r = b.row(101, "read", 802000, FdKind::tcp, 12'345'678);
+  r.err_eagain = 481400;
+  r.bytes = 1300ull << 30;
+  b.row(101, "pread64", 12'345'678'901ull, FdKind::regular, 100);
+  b.row(1234567, "io_uring_enter", 999960, FdKind::io_uring, 1000);
+  Report rep = b.report();
+  rep.processes[0].threads[0].model.role = "blocking-io";
+  std::string text = render_text(rep);
+  EXPECT_EQ(text.find("80.2k481.4k"), std::string::npos) << text;
+
+  auto cats = table_lines(text, "  CATEGORY");
+  ASSERT_GE(cats.size(), 3u) << text;
+  expect_aligned(cats, 1);
+  for (size_t i = 1; i < cats.size(); ++i) EXPECT_GE(words(cats[i]).size(), 9u) << cats[i];
+  EXPECT_NE(text.find(" 80.2k 481.4k "), std::string::npos) << text;
+
+  auto sys = table_lines(text, "  SYSCALL(FD KIND)");
+  ASSERT_EQ(sys.size(), 4u) << text;
+  expect_aligned(sys, 2);  // the header's first column is two words
+  for (size_t i = 1; i < sys.size(); ++i) EXPECT_EQ(words(sys[i]).size(), 8u) << sys[i];
+
+  auto threads = table_lines(text, "  TID");
+  ASSERT_EQ(threads.size(), 3u) << text;
+  for (auto& line : threads)  // TOP is free text, on the row when it fits
+    if (words(line).size() == 8) line = line.substr(0, line.rfind(' '));
+  expect_aligned(threads, 3);
+  for (size_t i = 1; i < threads.size(); ++i) EXPECT_EQ(words(threads[i]).size(), 7u) << threads[i];
+  EXPECT_NE(text.find("  1000.0k "), std::string::npos) << text;
 }
 
 TEST(RenderText, HostileNamesNeverReachTheTerminalRaw) {
@@ -234,6 +308,94 @@ TEST(RenderText, HostileNamesNeverReachTheTerminalRaw) {
   EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos);  // RIGHT-TO-LEFT OVERRIDE
   EXPECT_NE(text.find("process 4600 (evil\\n[high] x): traced 1.00s, 3 threads seen\n"),
             std::string::npos);
+}
+
+ThreadGroup request_threads() {
+  ThreadGroup g;
+  g.comm = "python3";
+  g.role = "blocking-io";
+  g.model = "blocking";
+  g.threads = 3434;
+  g.exited = 3434;
+  g.total.calls = 103000;
+  g.total.total_ns = 1200 * k_ms;
+  g.sleep_ns = 3000 * k_ms;
+  g.oncpu_ns = 400 * k_ms;
+  g.runq_ns = 7 * k_ms;
+  g.lifetime_min_ns = 120000;
+  g.lifetime_median_ns = 1200000;
+  g.lifetime_max_ns = 30 * k_ms;
+  SyscallLine s;
+  s.nr = test::nr_of("recvfrom");
+  s.fd_kind = FdKind::tcp;
+  s.stats.calls = 103000;
+  g.syscalls.push_back(s);
+  return g;
+}
+
+TEST(RenderText, FoldedThreadsFollowTheThreadTable) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 64);
+  Report rep = b.report();
+  rep.processes[0].thread_groups.push_back(request_threads());
+  ThreadGroup few = request_threads();
+  few.comm = "Thread-* (proc";
+  few.threads = 2;
+  few.exited = 1;
+  rep.processes[0].thread_groups.push_back(few);
+  std::string text = render_text(rep);
+  EXPECT_NE(text.find("  short-lived threads, folded by role and name (--all-threads lists each):\n"
+                      "    3434 threads python3 (blocking-io, all exited): 103.0k calls, 1.20s in\n"
+                      "      syscalls, 3.00s asleep, 400ms on CPU; each lived 120us to 30.0ms (median\n"
+                      "      1.20ms); top recvfrom\n"
+                      "    2 threads Thread-* (proc (blocking-io, 1 exited): 103.0k calls, 1.20s in\n"),
+            std::string::npos)
+      << text;
+  expect_fits_80_columns(text);
+  TextOptions one;
+  one.max_threads = 1;
+  EXPECT_NE(render_text(rep, one).find("\n    ... 1 more groups, 2 threads\n"), std::string::npos);
+}
+
+TEST(RenderJson, ThreadGroupsAndMergedFindings) {
+  CaptureBuilder b;
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 64);
+  Report rep = b.report();
+  rep.processes[0].thread_groups.push_back(request_threads());
+  Finding f;
+  f.id = "tiny-reads";
+  f.tid = 101;
+  f.tids = {101, 102, 103};
+  rep.processes[0].findings.push_back(f);
+  Finding whole;
+  whole.id = "uring-cq-overflow";
+  rep.processes[0].findings.push_back(whole);
+  nlohmann::json j = nlohmann::json::parse(render_json(rep));
+  EXPECT_EQ(j["settings"]["all_threads"], false);
+  const auto& g = j["processes"][0]["thread_groups"][0];
+  EXPECT_EQ(g["comm"], "python3");
+  EXPECT_EQ(g["role"], "blocking-io");
+  EXPECT_EQ(g["model"], "blocking");
+  EXPECT_EQ(g["threads"], 3434);
+  EXPECT_EQ(g["exited"], 3434);
+  EXPECT_EQ(g["total"]["calls"], 103000);
+  EXPECT_EQ(g["lifetime_min_ns"], 120000);
+  EXPECT_EQ(g["lifetime_median_ns"], 1200000);
+  EXPECT_EQ(g["lifetime_max_ns"], 30000000);
+  EXPECT_EQ(g["oncpu_ns"], 400000000);
+  EXPECT_EQ(g["sleep_ns"], 3000000000);
+  EXPECT_EQ(g["runq_ns"], 7000000);
+  EXPECT_EQ(g["stalls"], 0);
+  EXPECT_EQ(g["syscalls"][0]["syscall"], "recvfrom");
+  EXPECT_EQ(g["syscalls"][0]["fd_kind"], "tcp");
+  const auto& fs = j["processes"][0]["findings"];
+  EXPECT_EQ(fs[0]["tid"], 101);
+  EXPECT_EQ(fs[0]["threads"], 3);
+  EXPECT_EQ(fs[0]["tids"], nlohmann::json::parse("[101, 102, 103]"));
+  EXPECT_EQ(fs[1]["threads"], 0);
+  EXPECT_EQ(fs[1]["tids"], nlohmann::json::array());
 }
 
 TEST(RenderJson, InvalidUtf8NamesStillSerialize) {

@@ -239,6 +239,27 @@ TEST(Evaluate, SuppressionsWaiveFindingsAndAreCounted) {
   EXPECT_EQ(res[0].message, "no matching finding (4 suppressed)");
 }
 
+TEST(Evaluate, AFindingMergedAcrossThreadsIsWaivedOnlyWhenAllItsThreadsMatch) {
+  Policy p = parse_ok("fail-on low+\nsuppress tiny-reads thread=worker-*\n");
+  Report r;
+  ProcessReport a;
+  a.process.pid = 100;
+  Finding workers = finding("tiny-reads", 101, "worker-1");
+  workers.tids = {101, 102};
+  workers.thread_names = {"worker-1", "worker-2"};
+  a.findings.push_back(workers);
+  Finding mixed = finding("tiny-reads", 103, "worker-3");
+  mixed.tids = {103, 104};
+  mixed.thread_names = {"worker-3", "main"};
+  a.findings.push_back(mixed);
+  r.processes = {a};
+  auto res = evaluate_policy(r, p);
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].suppressed, 1u);
+  ASSERT_EQ(res[0].violations.size(), 1u);
+  EXPECT_EQ(res[0].violations[0].finding->tid, 103u);
+}
+
 TEST(Evaluate, MaxStallFlipsAtTheMeasuredStall) {
   // The worst stall is 31 ms: a limit of exactly 31 ms passes, one nanosecond less fails.
   Report r = sample();

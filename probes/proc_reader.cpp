@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -263,6 +264,22 @@ std::string kernel_release() {
   struct utsname u {};
   uname(&u);
   return u.release;
+}
+
+}  // namespace iotrace::probes
+
+namespace iotrace::probes {
+
+std::vector<std::pair<uint32_t, std::string>> io_worker_tasks(uint32_t pid) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  for (const auto& name : dir_entries(fmt::format("/proc/{}/task", pid))) {
+    uint32_t tid = 0;
+    if (std::sscanf(name.c_str(), "%u", &tid) != 1) continue;
+    std::string comm = thread_comm(pid, tid);
+    // the kernel names the workers it creates; user space cannot rename a kernel worker
+    if (comm.rfind("iou-wrk-", 0) == 0 || comm.rfind("iou-sqp-", 0) == 0) out.push_back({tid, comm});
+  }
+  return out;
 }
 
 }  // namespace iotrace::probes

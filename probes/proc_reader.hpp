@@ -24,6 +24,10 @@ std::vector<uint32_t> descendants(uint32_t pid);
 // Returns false when the process is gone (or is no longer the one with start_ticks).
 bool fill_process(ProcessRecord& p);
 std::string thread_comm(uint32_t pid, uint32_t tid);
+// The io_uring kernel workers of a process (io-wq "iou-wrk-*", SQPOLL "iou-sqp-*"): they make
+// no system calls, and io-wq workers fire no io_uring tracepoint of their own, so /proc alone
+// shows them. Pairs of tid and comm.
+std::vector<std::pair<uint32_t, std::string>> io_worker_tasks(uint32_t pid);
 bool process_alive(uint32_t pid, uint64_t start_ticks);
 std::string kernel_release();
 

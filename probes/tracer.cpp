@@ -656,6 +656,21 @@ Capture Tracer::Impl::collect() {
     }
   }
   read_threads(c, now);
+  if (!opts.light_collect)
+    for (auto& [pid, p] : procs) {
+      if (p.exited) continue;
+      for (auto& [tid, comm] : io_worker_tasks(pid)) {
+        bool known = false;
+        for (const auto& t : c.threads) known = known || t.tid == tid;
+        if (known) continue;
+        ThreadRecord r;
+        r.tid = tid;
+        r.pid = pid;
+        r.comm = comm;
+        r.io_worker = true;
+        c.threads.push_back(std::move(r));
+      }
+    }
   for (auto& [pid, p] : procs) {
     ProcessRecord r = p;
     r.traced_ns = c.duration_ns;

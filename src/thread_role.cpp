@@ -280,8 +280,12 @@ ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx) {
     add("sqes", static_cast<double>(t.uring.sqes));
     m.sentence = sqpoll ? fmt::format("kernel SQPOLL thread: submitted {} SQEs without io_uring_enter",
                                       t.uring.sqes)
-                        : fmt::format("io-wq worker: ran {} io_uring requests as blocking kernel work",
-                                      t.uring.cqes + t.uring.sqes);
+                        : t.uring.cqes + t.uring.sqes
+                              ? fmt::format("io-wq worker: ran {} io_uring requests as blocking kernel work",
+                                            t.uring.cqes + t.uring.sqes)
+                              : std::string("io-wq worker: runs punted io_uring requests as blocking "
+                                            "kernel work (seen in /proc; the punts are counted on "
+                                            "the submitting thread)");
     m.confidence = 1.0;
     return m;
   }

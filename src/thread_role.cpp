@@ -101,8 +101,11 @@ bool is_event_loop(const ThreadProfile& p, const RoleContext& ctx) {
   if (p.thread->io_worker) return false;
   if (!multiplexes(p) && !submits_uring(p) && !submits_aio(p) && !uses_async(p)) return false;
   if (drives_async_file_io(p, ctx)) return false;
-  // rule 2: a multiplexer that only hands out connections served with blocking calls
-  return socket_blocking_waits(p) <= multiplexed_waits(p);
+  // rule 2: a multiplexer that only hands out connections served with blocking calls. A
+  // synchronous resolver polls its one UDP socket: a thread that queried port 53 itself has
+  // one-fd polls that are the resolver's, not waits on connections it serves.
+  const uint64_t conn_waits = p.thread->dns_udp53 ? p.sock_blocking_calls : socket_blocking_waits(p);
+  return conn_waits <= multiplexed_waits(p);
 }
 
 bool does_blocking_io(const ThreadProfile& p) {

@@ -234,7 +234,8 @@ TEST_P(BlockingSplitTest, AnExitedThreadKeepsItsOwnTime) {
     if (t.at("comm") != "spin-50ms") continue;
     seen = true;
     EXPECT_TRUE(t.at("exited").get<bool>()) << t.dump(1);
-    EXPECT_GE(cpu, 30'000'000u) << t.dump(1);
+    // it spun 50 ms of its own CPU time (CLOCK_THREAD_CPUTIME_ID), however busy the machine
+    EXPECT_GE(cpu, 45'000'000u) << t.dump(1);
     EXPECT_LE(cpu, 150'000'000u) << "the 500 ms after it exited are not its CPU time: " << t.dump(1);
     EXPECT_LT(sleep, 30'000'000u) << t.dump(1);
   }

@@ -318,7 +318,13 @@ ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx) {
     // file or other blocking work beside a loop, or for threads that wait on it, are a pool
     const uint64_t sock = socket_blocking_waits(p);
     const bool conn = sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs;
-    const bool pool = !conn && (ctx.process_has_loop || ctx.process_has_requester);
+    // beside a loop, a thread that blocks on sockets but takes its work from a queue (futex
+    // waits, one for every ten socket calls or more) serves connections the loop hands it,
+    // as an executor does (the JDK's HttpServer); a thread-per-connection thread blocks in
+    // its own reads instead
+    const bool queue_fed =
+        ctx.process_has_loop && p.accepts == 0 && p.futex_calls * 10 >= socket_calls(p);
+    const bool pool = (!conn || queue_fed) && (ctx.process_has_loop || ctx.process_has_requester);
     m.role = pool ? "pool-worker" : "blocking-io";
     m.model = "blocking";
     add("blocking_socket_calls", static_cast<double>(socket_blocking_waits(p)));

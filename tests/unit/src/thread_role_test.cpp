@@ -302,5 +302,27 @@ TEST(Service, AMasterThatSleepsDoesNotSetTheModel) {
   EXPECT_NE(rep.service->sentence.find("set aside"), std::string::npos) << rep.service->sentence;
 }
 
+// The JDK's HttpServer: one selector thread, and an executor whose threads take exchanges from
+// a queue (futex waits) and read and write the sockets with blocking calls. A pool, not
+// thread-per-connection; a thread that accepts its own connections and blocks in them is.
+TEST(ThreadRole, QueueFedBlockingSocketThreadsBesideALoopAreAPool) {
+  CaptureBuilder b;
+  b.process(1500, "java");
+  test::epoll_loop(b, 1500, 1501, 1000, 2);
+  for (uint32_t tid = 1502; tid < 1506; ++tid) {
+    b.thread(1500, tid, "pool-1-thread");
+    b.row(tid, "read", 2000, FdKind::tcp);
+    b.row(tid, "write", 1000, FdKind::tcp);
+    b.row(tid, "futex", 1000);
+  }
+  b.thread(1500, 1510, "conn");
+  b.row(1510, "read", 2000, FdKind::tcp);
+  b.row(1510, "write", 1000, FdKind::tcp);
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_EQ(model_of(p, 1503).role, "pool-worker");
+  EXPECT_EQ(model_of(p, 1510).role, "blocking-io");
+}
+
 }  // namespace
 }  // namespace iotrace

@@ -1,0 +1,200 @@
+# Shared helpers for the real-server conformance cases. Source it from a case script.
+#
+# The case contract
+# -----------------
+# A case is tests/realworld/cases/NAME.sh, run as `bash cases/NAME.sh OUTDIR` by run.sh
+# (as root). It must:
+#   1. source this file and call `rw_init "$@"` first (sets OUTDIR, WORK, strict mode and
+#      the cleanup trap);
+#   2. install what it needs with `rw_need_pkgs PKG...` (Debian packages, idempotent);
+#   3. write its program's config into "$WORK" (a private temp dir, removed on exit) and
+#      start the program with `rw_bg NAME CMD...` in the foreground mode of the program
+#      (no self-daemonising): rw_bg records the pid in RW_PID[NAME] and puts the program
+#      in a session of its own so that cleanup ends it and everything it forked;
+#   4. listen on 127.0.0.1 on a port from `rw_free_port`, and wait with `rw_wait_port` or
+#      `rw_wait_http` until it answers;
+#   5. start a BOUNDED load, also with rw_bg (wrk -c small -d ~RW_LOAD_SECS, ab -n, a
+#      curl loop...), long enough to cover the whole trace;
+#   6. attach with `rw_attach [-f] PID...` (writes OUTDIR/report.json and
+#      OUTDIR/capture.json, traces RW_TRACE, default 6s);
+#   7. record independent facts in OUTDIR/evidence.txt (`rw_snapshot PID...` writes
+#      /proc facts: threads, wchan, fds, epoll registrations; `rw_strace_burst PID` adds
+#      a short strace -f -c summary taken after the trace; `rw_note TEXT` adds a line);
+#   8. exit 0. Everything started with rw_bg is ended by the trap; nothing stays running.
+# A whole case must finish within ~40 s. The expectation for the case lives in
+# tests/realworld/expect/NAME.json (format documented in compare.py).
+#
+# Environment: IOTRACE (binary; default <top>/build/iotrace), RW_TRACE (trace length,
+# default 6s), RW_KEEP_WORK=1 keeps the temp dir for inspection.
+
+RW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${IOTRACE:=$RW_TOP/build/iotrace}"
+: "${RW_TRACE:=6s}"
+declare -gA RW_PID=()
+RW_PIDS=()
+
+rw_log() { printf '[%s] %s\n' "${RW_CASE:-case}" "$*" >&2; }
+rw_die() { rw_log "error: $*"; exit 1; }
+
+rw_init() {
+  set -euo pipefail
+  [ $# -ge 1 ] || rw_die "usage: $0 OUTDIR"
+  OUTDIR=$1
+  mkdir -p "$OUTDIR"
+  OUTDIR=$(cd "$OUTDIR" && pwd)
+  RW_CASE=$(basename "$0" .sh)
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/iotrace-rw-$RW_CASE.XXXXXX")
+  chmod 755 "$WORK"
+  rm -f "$OUTDIR/report.json" "$OUTDIR/capture.json" "$OUTDIR/evidence.txt"
+  : > "$OUTDIR/evidence.txt"
+  trap rw_cleanup EXIT
+  trap 'exit 130' INT TERM
+  [ -x "$IOTRACE" ] || rw_die "no iotrace binary at $IOTRACE"
+}
+
+# rw_session_alive SID: true while a live (non-zombie) process is left in session SID.
+rw_session_alive() {
+  ps -o stat= --sid "$1" 2>/dev/null | grep -qv '^Z'
+}
+
+rw_cleanup() {
+  local rc=$? pid i
+  set +e
+  # Newest first: the load before the server.
+  for ((i = ${#RW_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${RW_PIDS[i]}
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${RW_PIDS[@]}"; do
+    for _ in $(seq 50); do
+      rw_session_alive "$pid" || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [ -n "${WORK:-}" ] && [ -d "$WORK" ] && [ "${RW_KEEP_WORK:-0}" != 1 ]; then
+    rm -rf "$WORK"
+  fi
+  exit $rc
+}
+
+# rw_need_pkgs PKG...: install the Debian packages that are not installed yet.
+rw_need_pkgs() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  rw_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      rw_die "cannot install ${missing[*]}"
+  fi
+}
+
+# rw_free_port: print a TCP port on 127.0.0.1 that nobody listens on.
+rw_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# rw_wait_port PORT [SECS]: wait until 127.0.0.1:PORT accepts a connection.
+rw_wait_port() {
+  local port=$1 secs=${2:-15} i
+  for ((i = 0; i < secs * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  rw_die "nothing answers on 127.0.0.1:$port after ${secs}s"
+}
+
+# rw_wait_http URL [SECS]: wait until URL answers 2xx.
+rw_wait_http() {
+  local url=$1 secs=${2:-15} i
+  for ((i = 0; i < secs * 10; i++)); do
+    if curl -sf -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.1
+  done
+  rw_die "$url does not answer after ${secs}s"
+}
+
+# rw_bg NAME CMD...: start CMD in a session of its own; RW_PID[NAME] is its pid.
+# Output goes to $WORK/NAME.log.
+rw_bg() {
+  local name=$1
+  shift
+  setsid "$@" > "$WORK/$name.log" 2>&1 < /dev/null &
+  RW_PID[$name]=$!
+  RW_PIDS+=("$!")
+}
+
+# rw_children PID: the pids of PID's children (one level).
+rw_children() {
+  cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true
+}
+
+# rw_attach [IOTRACE-ATTACH-ARGS...] PID...: trace for RW_TRACE into OUTDIR.
+rw_attach() {
+  rw_log "attach $* for $RW_TRACE"
+  "$IOTRACE" attach "$@" -d "$RW_TRACE" --json -o "$OUTDIR/report.json" \
+    --save-capture "$OUTDIR/capture.json" > "$WORK/iotrace.log" 2>&1 ||
+    { cat "$WORK/iotrace.log" >&2; rw_die "iotrace attach failed"; }
+}
+
+rw_note() { printf '%s\n' "$*" >> "$OUTDIR/evidence.txt"; }
+
+# rw_snapshot PID...: /proc facts for each PID: threads (comm, wchan, state), fds, and the
+# registrations of every epoll fd (fdinfo: events mask; 0x80000000 = EPOLLET,
+# 0x10000000 = EPOLLEXCLUSIVE).
+rw_snapshot() {
+  local pid t fd target
+  for pid in "$@"; do
+    [ -d /proc/"$pid" ] || continue
+    {
+      echo "== pid $pid comm=$(cat /proc/"$pid"/comm) ppid=$(awk '/^PPid:/{print $2}' /proc/"$pid"/status)"
+      echo "   cmdline: $(tr '\0' ' ' < /proc/"$pid"/cmdline | cut -c1-200)"
+      for t in /proc/"$pid"/task/*; do
+        printf '   task %s comm=%s state=%s wchan=%s\n' "${t##*/}" "$(cat "$t"/comm)" \
+          "$(awk '{print $3}' "$t"/stat 2>/dev/null)" "$(cat "$t"/wchan 2>/dev/null)"
+      done | sort -k4 | awk '{k=$3" "$4" "$5; n[k]++; if (n[k]<=3) print; else if (n[k]==4) print "   ... more like " k}'
+      for fd in /proc/"$pid"/fd/*; do
+        target=$(readlink "$fd" 2>/dev/null) || continue
+        echo "   fd ${fd##*/} -> $target"
+        if [ "$target" = "anon_inode:[eventpoll]" ]; then
+          grep -E '^tfd:' /proc/"$pid"/fdinfo/"${fd##*/}" 2>/dev/null |
+            awk '{print "      " $1, $2, $3, $4}' | head -20
+        fi
+      done | head -80
+    } >> "$OUTDIR/evidence.txt"
+  done
+}
+
+# rw_strace_burst PID [SECS] [STRACE-ARGS...]: a short strace -f -c summary of PID (and its
+# children), taken after the trace so it does not disturb it.
+rw_strace_burst() {
+  local pid=$1 secs=${2:-2}
+  shift 2 || shift $#
+  command -v strace > /dev/null || rw_need_pkgs strace
+  {
+    echo "== strace -f -c -p $pid for ${secs}s $*"
+    timeout -s INT "$secs" strace -f -c "$@" -p "$pid" 2>&1 | head -40 || true
+  } >> "$OUTDIR/evidence.txt"
+}
+
+# rw_wait_pid_comm PARENT COMM [SECS]: print the first child of PARENT whose comm is COMM.
+rw_wait_child() {
+  local parent=$1 comm=$2 secs=${3:-10} i c
+  for ((i = 0; i < secs * 10; i++)); do
+    for c in $(rw_children "$parent"); do
+      if [ "$(cat /proc/"$c"/comm 2>/dev/null)" = "$comm" ]; then
+        echo "$c"
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+  rw_die "no child $comm of $parent after ${secs}s"
+}

@@ -2,6 +2,7 @@
 # Go net/http hello server (Debian's golang-go); wrk, 10 keep-alive connections.
 source "$(dirname "$0")/../lib.sh"
 rw_init "$@"
+source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
 rw_need_pkgs golang-go wrk curl strace
 BIN=$(bash "$RW_TOP/tests/realworld/programs/go-http/build.sh")
 
@@ -29,3 +30,4 @@ rw_strace_burst "$SERVER" 2
          END { for (k in n) print "   tid " k " " n[k];
                for (m in ctl) print "   epoll_ctl " m " x" ctl[m] }' | sort
 } >> "$OUTDIR/evidence.txt"
+rt_load_summary

@@ -3,6 +3,7 @@
 # ab, 10 concurrent clients, one request per connection, bounded by count.
 source "$(dirname "$0")/../lib.sh"
 rw_init "$@"
+source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
 rw_need_pkgs python3 apache2-utils curl strace
 source "$RW_TOP/tests/realworld/programs/python-threading/case.inc.sh"
 
@@ -30,3 +31,4 @@ py_strace_count "$SERVER" 2 >> "$OUTDIR/evidence.txt"
     main="$SERVER" "$WORK/py.strace" | sort
   grep -m1 -o "^$SERVER poll(.*" "$WORK/py.strace" | sed 's/^/   main: /' || true
 } >> "$OUTDIR/evidence.txt"
+rt_load_summary

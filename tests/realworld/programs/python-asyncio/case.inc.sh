@@ -1,5 +1,6 @@
 # Case body for cases/python-asyncio{,-blocking}.sh, sourced after rw_init with MODE set
 # (correct|blocking): the asyncio server on a free port, wrk with 10 keep-alive connections.
+source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
 rw_need_pkgs python3 wrk curl strace
 
 PORT=$(rw_free_port)
@@ -29,3 +30,4 @@ rw_snapshot "$SERVER"
   grep -o 'epoll_ctl([0-9]*, EPOLL_CTL_[A-Z]*' "$WORK/py.strace" | sed 's/.*, //' |
     sort | uniq -c | sed 's/^ */   epoll_ctl /'
 } >> "$OUTDIR/evidence.txt"
+rt_load_summary

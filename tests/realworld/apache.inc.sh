@@ -69,5 +69,5 @@ rw_wait_http "http://127.0.0.1:$PORT/index.html"
 APACHE_MASTER=${RW_PID[apache]}
 # Let the children start before the load arrives.
 sleep 1
-rw_bg load wrk -t1 -c"${APACHE_CONNS:-8}" -d20s "http://127.0.0.1:$PORT/index.html"
+rw_load_wrk "${APACHE_CONNS:-8}" 2 "http://127.0.0.1:$PORT/index.html"
 sleep 1

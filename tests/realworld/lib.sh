@@ -131,6 +131,18 @@ rw_bg() {
   RW_PIDS+=("$!")
 }
 
+# rw_load_wrk CONNS DELAY_MS URL [WRK-ARGS...]: start wrk (as rw_bg "load") with CONNS
+# keep-alive connections, each pausing DELAY_MS between its requests, for RW_LOAD_SECS
+# (default 20; cleanup ends it). The pause keeps the load below what saturates this
+# machine: on a saturated box every thread waits for a CPU, which says nothing about the
+# server under test.
+rw_load_wrk() {
+  local conns=$1 delay=$2 url=$3
+  shift 3
+  printf 'function delay()\n  return %d\nend\n' "$delay" > "$WORK/pace.lua"
+  rw_bg load wrk -t1 -c"$conns" -d"${RW_LOAD_SECS:-20}s" -s "$WORK/pace.lua" "$@" "$url"
+}
+
 # rw_children PID: the pids of PID's children (one level).
 rw_children() {
   cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# gunicorn, sync workers (2), a tiny WSGI app; ab, 4 concurrent clients, bounded by count.
+# gunicorn, sync workers (2), a tiny WSGI app; wrk, 4 clients, one request per connection.
 source "$(dirname "$0")/../lib.sh"
 rw_init "$@"
-rw_need_pkgs gunicorn apache2-utils curl
+rw_need_pkgs gunicorn wrk curl
 
 PORT=$(rw_free_port)
 cat > "$WORK/app.py" <<'EOF'
@@ -18,8 +18,8 @@ rw_bg gunicorn gunicorn --chdir "$WORK" --worker-class sync --workers 2 \
 rw_wait_http "http://127.0.0.1:$PORT/"
 MASTER=${RW_PID[gunicorn]}
 
-# Sync workers close each connection after its response: ab without keep-alive.
-rw_bg load ab -q -c 4 -n 400000 -s 5 "http://127.0.0.1:$PORT/"
+# Sync workers close each connection after its response: wrk asks for that itself.
+rw_load_wrk 4 2 "http://127.0.0.1:$PORT/" -H "Connection: close"
 sleep 1
 rw_attach -f "$MASTER"
 rw_note "$(gunicorn --version 2>&1 | head -1), master $MASTER, workers: $(rw_children "$MASTER" | tr '\n' ' ')"

@@ -35,7 +35,7 @@ rw_bg nginx nginx -c "$WORK/nginx.conf" -p "$WORK"
 rw_wait_http "http://127.0.0.1:$PORT/index.html"
 MASTER=${RW_PID[nginx]}
 
-rw_bg load wrk -t1 -c20 -d20s "http://127.0.0.1:$PORT/index.html"
+rw_load_wrk 20 4 "http://127.0.0.1:$PORT/index.html"
 sleep 1
 rw_attach -f "$MASTER"
 rw_note "nginx $(nginx -v 2>&1 | sed 's/.*\///'), master $MASTER, workers: $(rw_children "$MASTER" | tr '\n' ' ')"

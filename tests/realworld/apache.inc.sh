@@ -69,5 +69,5 @@ rw_wait_http "http://127.0.0.1:$PORT/index.html"
 APACHE_MASTER=${RW_PID[apache]}
 # Let the children start before the load arrives.
 sleep 1
-rw_load_wrk "${APACHE_CONNS:-8}" 2 "http://127.0.0.1:$PORT/index.html"
+rw_load_wrk "${APACHE_CONNS:-8}" 4 "http://127.0.0.1:$PORT/index.html"
 sleep 1

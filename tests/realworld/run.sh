@@ -41,7 +41,8 @@ for name in "${cases[@]}"; do
   if [ ! -f "$script" ]; then
     rows+=("$name	no case script	-	WRONG"); bad=$((bad + 1)); continue
   fi
-  echo "== $name" >&2
+  # Other work on the machine makes every thread wait for a CPU: say so next to the row.
+  echo "== $name (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)" >&2
   start=$SECONDS
   if ! timeout -k 10 120 bash "$script" "$dir" > "$dir/case.log" 2>&1; then
     echo "   case failed after $((SECONDS - start)) s; last lines of $dir/case.log:" >&2

@@ -184,19 +184,23 @@ rw_snapshot() {
   done
 }
 
-# rw_strace_burst PID [SECS] [STRACE-ARGS...]: a short strace -f -c summary of PID (and its
-# children), taken after the trace so it does not disturb it.
+# rw_strace_burst PID [SECS] [STRACE-ARGS...]: a short strace -f -c summary of PID and its
+# child processes (strace -f follows threads, not children that exist already), taken
+# after the trace so it does not disturb it.
 rw_strace_burst() {
-  local pid=$1 secs=${2:-2}
+  local pid=$1 secs=${2:-2} p
   shift 2 || shift $#
   command -v strace > /dev/null || rw_need_pkgs strace
+  local targets=(-p "$pid")
+  for p in $(rw_children "$pid"); do targets+=(-p "$p"); done
   {
-    echo "== strace -f -c -p $pid for ${secs}s $*"
-    timeout -s INT "$secs" strace -f -c "$@" -p "$pid" 2>&1 | head -40 || true
+    echo "== strace -f -c ${targets[*]} for ${secs}s $*"
+    timeout -s INT "$secs" strace -f -c "$@" "${targets[@]}" 2>&1 |
+      grep -v -E '^strace: Process [0-9]+ (attached|detached)' | head -40 || true
   } >> "$OUTDIR/evidence.txt"
 }
 
-# rw_wait_pid_comm PARENT COMM [SECS]: print the first child of PARENT whose comm is COMM.
+# rw_wait_child PARENT COMM [SECS]: print the first child of PARENT whose comm is COMM.
 rw_wait_child() {
   local parent=$1 comm=$2 secs=${3:-10} i c
   for ((i = 0; i < secs * 10; i++)); do
@@ -209,4 +213,62 @@ rw_wait_child() {
     sleep 0.1
   done
   rw_die "no child $comm of $parent after ${secs}s"
+}
+
+# rw_strace_sample PID LINES [STRACE-ARGS...]: the first LINES calls of PID's threads with
+# their durations (strace -f -tt -T), cut to 200 columns.
+rw_strace_sample() {
+  local pid=$1 lines=$2
+  shift 2
+  command -v strace > /dev/null || rw_need_pkgs strace
+  {
+    echo "== strace -f -tt -T $* -p $pid (first $lines lines)"
+    timeout -s INT 2 strace -f -tt -T "$@" -p "$pid" 2>&1 |
+      grep -v -E '^strace: Process' | head -"$lines" | cut -c1-200 || true
+  } >> "$OUTDIR/evidence.txt"
+}
+
+# rw_sample_threads PID [SECS]: sample every thread of PID every 5 ms for SECS (default 2):
+# counts of (comm, state, syscall number or "running", wchan), the threads' voluntary and
+# involuntary context switches over the window, and the process's storage bytes.
+rw_sample_threads() {
+  local pid=$1 secs=${2:-2}
+  python3 - "$pid" "$secs" >> "$OUTDIR/evidence.txt" <<'PY'
+import collections, glob, os, re, sys, time
+pid, secs = sys.argv[1], float(sys.argv[2])
+def read(p):
+    try:
+        with open(p) as f: return f.read()
+    except OSError: return ""
+def switches():
+    out = {}
+    for t in glob.glob("/proc/%s/task/*" % pid):
+        st = read(t + "/status")
+        v = re.search(r"voluntary_ctxt_switches:\s+(\d+)", st)
+        n = re.search(r"nonvoluntary_ctxt_switches:\s+(\d+)", st)
+        if v and n: out[os.path.basename(t)] = (read(t + "/comm").strip(), int(v.group(1)), int(n.group(1)))
+    return out
+def io():
+    return dict(l.split(": ") for l in read("/proc/%s/io" % pid).split("\n") if ": " in l)
+s0, io0, c = switches(), io(), collections.Counter()
+end = time.time() + secs
+while time.time() < end:
+    for t in glob.glob("/proc/%s/task/*" % pid):
+        stat = read(t + "/stat")
+        state = stat[stat.rfind(")") + 2:][:1] if stat else "?"
+        sc = (read(t + "/syscall").split() or ["?"])[0]
+        c[(read(t + "/comm").strip(), state, sc, read(t + "/wchan").strip() or "0")] += 1
+    time.sleep(0.005)
+s1, io1 = switches(), io()
+print("== /proc samples of pid %s over %.1fs (comm state syscall-nr wchan)" % (pid, secs))
+for k, v in c.most_common(14):
+    print("   %5d %s" % (v, " ".join(k)))
+for tid in sorted(s1):
+    if tid in s0:
+        print("   tid %s %s: %d voluntary, %d involuntary switches in %.1fs" % (
+            tid, s1[tid][0], s1[tid][1] - s0[tid][1], s1[tid][2] - s0[tid][2], secs))
+for key in ("read_bytes", "write_bytes"):
+    if key in io0 and key in io1:
+        print("   %s +%d KiB" % (key, (int(io1[key]) - int(io0[key])) // 1024))
+PY
 }

@@ -9,4 +9,6 @@ source "$(dirname "$0")/../fio.inc.sh"
 rw_attach -f "$FIO_PARENT"
 rw_note "$(fio --version), ioengine=posixaio direct=0, parent $FIO_PARENT, job $FIO_JOB"
 rw_snapshot "$FIO_PARENT" "$FIO_JOB"
-rw_strace_burst "$FIO_JOB" 2 -T
+rw_sample_threads "$FIO_JOB" 2
+rw_strace_burst "$FIO_JOB" 1
+rw_strace_sample "$FIO_JOB" 12

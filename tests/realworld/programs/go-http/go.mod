@@ -1,0 +1,3 @@
+module iotrace.test/gohttp
+
+go 1.19

@@ -1,0 +1,33 @@
+# Case body for cases/python-asyncio{,-blocking}.sh, sourced after rw_init with MODE set
+# (correct|blocking): the asyncio server on a free port, wrk with 10 keep-alive connections.
+source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
+rw_need_pkgs python3 wrk curl strace
+
+PORT=$(rw_free_port)
+rw_bg pyasyncio /usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/server.py" \
+  "$MODE" "$PORT"
+rw_wait_http "http://127.0.0.1:$PORT/"
+SERVER=${RW_PID[pyasyncio]}
+
+rw_bg load wrk -t1 -c10 -d30s "http://127.0.0.1:$PORT/"
+sleep 1
+rw_attach -f "$SERVER"
+rw_note "asyncio server $MODE ($(/usr/bin/python3 --version)), pid $SERVER"
+rw_snapshot "$SERVER"
+{
+  echo "== strace -f -c -p $SERVER for 2s"
+  timeout -s INT 2 strace -f -c -o "$WORK/count.strace" -p "$SERVER" > /dev/null 2>&1 || true
+  head -30 "$WORK/count.strace"
+  # Per thread: the waits, the socket calls, and every call of 20 ms or more.
+  echo "== strace -f -T for 1.5s: calls per thread, calls >= 20 ms"
+  timeout -s INT 1.5 strace -f -T -o "$WORK/py.strace" -p "$SERVER" > /dev/null 2>&1 || true
+  awk '!/unfinished/ && !/ --- / && !/ \+\+\+ / {
+         if ($2 == "<...") c=$3; else { c=$2; sub(/\(.*/,"",c) }
+         n[$1" "c]++; d=$NF; gsub(/[<>]/,"",d);
+         if (c != "epoll_wait" && d+0 >= 0.02) slow[$1" "c]++ }
+       END { for (k in n) print "   tid " k " " n[k];
+             for (k in slow) print "   tid " k " >= 20ms: " slow[k] }' "$WORK/py.strace" | sort
+  grep -o 'epoll_ctl([0-9]*, EPOLL_CTL_[A-Z]*' "$WORK/py.strace" | sed 's/.*, //' |
+    sort | uniq -c | sed 's/^ */   epoll_ctl /'
+} >> "$OUTDIR/evidence.txt"
+rt_load_summary

@@ -1,0 +1,52 @@
+"""A minimal HTTP/1.1 keep-alive server on the standard library's asyncio (one event loop,
+asyncio.start_server).
+
+Usage: python3 server.py correct|blocking PORT
+  correct:  the handler never blocks the loop.
+  blocking: every 10th request calls time.sleep(0.03) in the handler, on the loop thread
+            (the bug: a blocking call on the event loop).
+"""
+import asyncio
+import sys
+import time
+
+BODY = b"hello from asyncio\n"
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+            + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+CLOSE_RESPONSE = RESPONSE.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
+
+requests = 0
+
+
+async def handle(reader, writer, blocking):
+    global requests
+    try:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                break
+            requests += 1
+            if blocking and requests % 10 == 0:
+                time.sleep(0.03)
+            close = b"\r\nconnection: close" in head.lower()
+            writer.write(CLOSE_RESPONSE if close else RESPONSE)
+            await writer.drain()
+            if close:
+                break
+    finally:
+        writer.close()
+
+
+async def main(mode, port):
+    blocking = mode == "blocking"
+    server = await asyncio.start_server(
+        lambda r, w: handle(r, w, blocking), "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("correct", "blocking"):
+        sys.exit("usage: server.py correct|blocking PORT")
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))

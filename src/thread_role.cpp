@@ -116,7 +116,9 @@ bool does_blocking_io(const ThreadProfile& p) {
 
 bool is_busy_poll(const ThreadProfile& p) {
   const uint64_t eagain = p.data_eagain, tries = p.data_ops + eagain;
-  const uint64_t sleeps = p.futex_calls + p.sleep_calls + p.thread->vol_switches;
+  // waits the code chose (a park, a sleep); voluntary context switches also count page
+  // faults and kernel locks, which a spinner on a busy machine takes too
+  const uint64_t sleeps = p.futex_calls + p.sleep_calls;
   return p.waits() == 0 && eagain >= k_busy_min_eagain &&
          ratio(static_cast<double>(eagain), static_cast<double>(tries)) >= k_busy_min_share &&
          eagain >= k_busy_eagain_per_sleep * sleeps;

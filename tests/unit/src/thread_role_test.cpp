@@ -163,8 +163,7 @@ TEST(PatternFindings, EagainUnderEdgeTriggeringIsTheContract) {
 TEST(PatternFindings, EagainThenSleepIsNotBusyPolling) {
   CaptureBuilder b;
   b.process(700, "server");
-  auto& t = b.thread(700, 701, "main");
-  t.vol_switches = 300;
+  b.thread(700, 701, "main");
   auto& a = b.row(701, "accept4", 600, FdKind::tcp);
   a.nonblock = true;
   a.err_eagain = 300;

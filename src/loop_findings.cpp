@@ -144,7 +144,7 @@ void stall_findings(const Capture& c, const ProcessReport& pr, const std::set<ui
       kind = "cpu-stall";
     else if (s.runq_ns >= s.sleep_ns)
       kind = "loop-preempted";
-    else if (s.max_nr >= 0 && is_futex(s.max_nr) && s.max_sys_ns * 2 >= s.sleep_ns)
+    else if (s.max_nr >= 0 && is_futex(s.max_nr))  // asleep, and the longest call a futex wait
       kind = "lock-wait-on-loop";
     else
       kind = "loop-stall";

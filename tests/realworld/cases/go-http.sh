@@ -29,5 +29,5 @@ rw_strace_burst "$SERVER" 2
            sub(/,.*/,"",m); ctl[m]++ }
          END { for (k in n) print "   tid " k " " n[k];
                for (m in ctl) print "   epoll_ctl " m " x" ctl[m] }' | sort
-} >> "$OUTDIR/evidence.txt"
+} >> "$OUTDIR/evidence.txt" || true  # evidence is best effort: a grep that finds nothing must not end the case
 rt_load_summary

@@ -29,5 +29,5 @@ rw_snapshot "$SERVER"
              for (k in slow) print "   tid " k " >= 20ms: " slow[k] }' "$WORK/py.strace" | sort
   grep -o 'epoll_ctl([0-9]*, EPOLL_CTL_[A-Z]*' "$WORK/py.strace" | sed 's/.*, //' |
     sort | uniq -c | sed 's/^ */   epoll_ctl /'
-} >> "$OUTDIR/evidence.txt"
+} >> "$OUTDIR/evidence.txt" || true  # evidence is best effort: a grep that finds nothing must not end the case
 rt_load_summary

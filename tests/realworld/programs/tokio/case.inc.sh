@@ -30,5 +30,5 @@ rw_strace_burst "$SERVER" 2
          END { for (k in n) print "   tid " k " " n[k];
                for (t in long) print "   tid " t " clock_nanosleep >= 20ms: " long[t];
                for (t in park) print "   tid " t " futex >= 5ms: " park[t] }' | sort
-} >> "$OUTDIR/evidence.txt"
+} >> "$OUTDIR/evidence.txt" || true  # evidence is best effort: a grep that finds nothing must not end the case
 rt_load_summary

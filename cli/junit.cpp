@@ -54,6 +54,7 @@ std::string escape(std::string_view s, bool attr) {
 }
 
 std::string frame_line(const Frame& f) {
+  if (f.kind == FrameKind::interpreted) return fmt::format("{} ({}:{})", f.symbol, f.file, f.line);
   if (f.symbol.empty()) return fmt::format("{}+{:#x}", f.module, f.offset);
   return fmt::format("{}+{:#x} ({})", f.symbol, f.sym_offset, f.module);
 }
@@ -76,7 +77,10 @@ std::string failure_text(const Violation& v) {
   } else if (!f.stack.frames.empty()) {
     o += "  stack:\n";
     for (const auto& fr : f.stack.frames) o += fmt::format("    {}\n", frame_line(fr));
-    if (f.stack.truncated) o += "    (cut short: probably built without frame pointers)\n";
+    if (f.stack.truncated)
+      o += fmt::format("    (cut short: {})\n", f.stack.cut_reason.empty()
+                                                   ? "probably built without frame pointers"
+                                                   : f.stack.cut_reason);
   }
   return o;
 }

@@ -33,13 +33,23 @@ json syscalls_json(const std::vector<SyscallLine>& lines, uint64_t traced_ns) {
 
 json stack_json(const Stack& s) {
   json frames = json::array();
-  for (const auto& f : s.frames)
-    frames.push_back({{"addr", f.addr},
-                      {"module", to_valid_utf8(f.module)},
-                      {"offset", f.offset},
-                      {"symbol", to_valid_utf8(f.symbol)},
-                      {"symbol_offset", f.sym_offset}});
-  return {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
+  for (const auto& f : s.frames) {
+    json jf = {{"addr", f.addr},
+               {"module", to_valid_utf8(f.module)},
+               {"offset", f.offset},
+               {"symbol", to_valid_utf8(f.symbol)},
+               {"symbol_offset", f.sym_offset},
+               {"kind", frame_kind_name(f.kind)}};
+    if (!f.build_id.empty()) jf["build_id"] = f.build_id;
+    if (!f.path.empty()) jf["path"] = to_valid_utf8(f.path);
+    if (!f.file.empty()) jf["file"] = to_valid_utf8(f.file);
+    if (f.line) jf["line"] = f.line;
+    frames.push_back(std::move(jf));
+  }
+  json out = {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
+  if (!s.unwinder.empty()) out["unwinder"] = s.unwinder;
+  if (s.truncated && !s.cut_reason.empty()) out["cut_reason"] = to_valid_utf8(s.cut_reason);
+  return out;
 }
 
 json evidence_json(const std::vector<Evidence>& ev) {

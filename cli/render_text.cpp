@@ -93,9 +93,18 @@ std::string call_label(int nr, FdKind k) {
 }
 
 std::string frame_text(const Frame& f) {
+  if (f.kind == FrameKind::interpreted) {
+    // a Python frame: function, then where it is (file:line)
+    std::string where = f.line ? fmt::format("{}:{}", f.file, f.line) : f.file;
+    return fmt::format("{} ({})", escape_text(f.symbol), escape_text(where));
+  }
   std::string sym = f.symbol.empty() ? fmt::format("{}+{:#x}", escape_text(f.module), f.offset)
                                      : fmt::format("{}+{:#x}", escape_text(f.symbol), f.sym_offset);
-  return f.symbol.empty() ? sym : fmt::format("{} ({})", sym, escape_text(f.module));
+  if (f.symbol.empty() && !f.build_id.empty())
+    sym += fmt::format(" [build-id {}]", f.build_id.substr(0, 16));  // enough to find the file
+  if (f.symbol.empty()) return sym;
+  if (!f.file.empty()) return fmt::format("{} ({}:{})", sym, escape_text(f.file), f.line);
+  return fmt::format("{} ({})", sym, escape_text(f.module));
 }
 
 void render_stack(std::string& o, const Stack& s, size_t max_frames) {
@@ -106,8 +115,12 @@ void render_stack(std::string& o, const Stack& s, size_t max_frames) {
   size_t n = std::min(s.frames.size(), max_frames);
   for (size_t i = 0; i < n; ++i) o += wrap(frame_text(s.frames[i]), "        ", "          ");
   if (s.frames.size() > n) o += fmt::format("        ... {} more frames\n", s.frames.size() - n);
-  if (s.truncated)
-    o += "        (stack cut short: the code was probably built without frame pointers)\n";
+  if (s.truncated) {
+    if (!s.cut_reason.empty())
+      o += wrap(fmt::format("(stack cut short: {})", s.cut_reason), "        ", "         ");
+    else
+      o += "        (stack cut short: the code was probably built without frame pointers)\n";
+  }
 }
 
 void render_model(std::string& o, const ProcessReport& p) {

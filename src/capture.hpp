@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,18 +111,41 @@ struct ProcessRecord {
   std::vector<ParkedCalls> parked;  // the executable carries Go's build info: its poller runs on any thread
 };
 
+// native: machine code of a mapped file; jit: code generated at run time (named through a
+// perf map); interpreted: a frame of an interpreter's own stack (Python), placed above the
+// native frame of the interpreter loop that ran it.
+enum class FrameKind : uint8_t { native, jit, interpreted };
+inline const char* frame_kind_name(FrameKind k) {
+  return k == FrameKind::jit ? "jit" : k == FrameKind::interpreted ? "interpreted" : "native";
+}
+inline std::optional<FrameKind> frame_kind_from_name(const std::string& n) {
+  if (n == "native") return FrameKind::native;
+  if (n == "jit") return FrameKind::jit;
+  if (n == "interpreted") return FrameKind::interpreted;
+  return std::nullopt;
+}
+
 struct Frame {
   uint64_t addr = 0;
   std::string module;  // basename of the mapped file, or "[unknown]"
   uint64_t offset = 0; // address in the module's file
   std::string symbol;  // empty when not found
   uint64_t sym_offset = 0;
+  FrameKind kind = FrameKind::native;
+  std::string path;      // the mapped file as the process saw it (native frames)
+  std::string build_id;  // hex GNU build-id of that file, when it has one
+  std::string file;      // source file (interpreted frames; native ones with line info)
+  uint32_t line = 0;     // 0 when unknown
 };
 
 struct Stack {
   std::vector<Frame> frames;
-  bool truncated = false;  // ended early: probably no frame pointers
+  bool truncated = false;  // ended before the thread's first frame
   bool lost = false;       // the kernel could not store it
+  // How the frames were found: "dwarf" (a copy of the user stack unwound with the binaries'
+  // call-frame information) or "frame-pointer" (the kernel's walk); empty in older captures.
+  std::string unwinder;
+  std::string cut_reason;  // why it is truncated, when known
 };
 
 // A call made on an event-loop thread that was slow or can block, aggregated by call site.

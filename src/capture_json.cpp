@@ -74,21 +74,45 @@ FdKind kind_from(const json& j, const char* key) {
 
 json stack_json(const Stack& s) {
   json frames = json::array();
-  for (const auto& f : s.frames)
-    frames.push_back({{"addr", f.addr}, {"module", utf8(f.module)}, {"offset", f.offset},
-                      {"symbol", utf8(f.symbol)}, {"sym_offset", f.sym_offset}});
-  return {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
+  for (const auto& f : s.frames) {
+    json jf = {{"addr", f.addr}, {"module", utf8(f.module)}, {"offset", f.offset},
+               {"symbol", utf8(f.symbol)}, {"sym_offset", f.sym_offset}};
+    if (f.kind != FrameKind::native) jf["kind"] = frame_kind_name(f.kind);
+    if (!f.path.empty()) jf["path"] = utf8(f.path);
+    if (!f.build_id.empty()) jf["build_id"] = f.build_id;
+    if (!f.file.empty()) jf["file"] = utf8(f.file);
+    if (f.line) jf["line"] = f.line;
+    frames.push_back(std::move(jf));
+  }
+  json out = {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
+  if (!s.unwinder.empty()) out["unwinder"] = s.unwinder;
+  if (!s.cut_reason.empty()) out["cut_reason"] = utf8(s.cut_reason);
+  return out;
 }
 
 Stack stack_from(const json& j) {
   Stack s;
   if (!j.is_object()) return s;
-  for (const auto& f : j.value("frames", json::array()))
-    s.frames.push_back({get_or<uint64_t>(f, "addr", 0), get_or<std::string>(f, "module", ""),
-                        get_or<uint64_t>(f, "offset", 0), get_or<std::string>(f, "symbol", ""),
-                        get_or<uint64_t>(f, "sym_offset", 0)});
+  for (const auto& f : j.value("frames", json::array())) {
+    Frame fr;
+    fr.addr = get_or<uint64_t>(f, "addr", 0);
+    fr.module = get_or<std::string>(f, "module", "");
+    fr.offset = get_or<uint64_t>(f, "offset", 0);
+    fr.symbol = get_or<std::string>(f, "symbol", "");
+    fr.sym_offset = get_or<uint64_t>(f, "sym_offset", 0);
+    auto kind = frame_kind_from_name(get_or<std::string>(f, "kind", "native"));
+    if (!kind) throw std::runtime_error("unknown frame kind");
+    fr.kind = *kind;
+    fr.path = get_or<std::string>(f, "path", "");
+    fr.build_id = get_or<std::string>(f, "build_id", "");
+    fr.file = get_or<std::string>(f, "file", "");
+    fr.line = get_or<uint32_t>(f, "line", 0);
+    s.frames.push_back(std::move(fr));
+  }
   s.truncated = get_or(j, "truncated", false);
   s.lost = get_or(j, "lost", false);
+  s.unwinder = get_or<std::string>(j, "unwinder", "");
+  s.cut_reason = get_or<std::string>(j, "cut_reason", "");
   return s;
 }
 

@@ -16,7 +16,8 @@ namespace {
 std::string site_key(const Stack& s) {
   std::string key = s.lost ? "lost;" : "";
   for (const auto& fr : s.frames)
-    key += fmt::format("{}:{}:{};", fr.module, fr.symbol, fr.symbol.empty() ? fr.offset : fr.sym_offset);
+    key += fmt::format("{}:{}:{}:{};", fr.module, fr.symbol, fr.symbol.empty() ? fr.offset : fr.sym_offset,
+                       fr.line);
   return key;
 }
 
@@ -47,7 +48,10 @@ Finding merge_group(std::vector<Finding>& group) {
     m.max_ns = std::max(m.max_ns, f.max_ns);
     m.p50_ns = std::max(m.p50_ns, f.p50_ns);
     m.p99_ns = std::max(m.p99_ns, f.p99_ns);
-    m.stack.truncated = m.stack.truncated || f.stack.truncated;
+    if (f.stack.truncated && !m.stack.truncated) {
+      m.stack.truncated = true;
+      m.stack.cut_reason = f.stack.cut_reason;
+    }
     m.tids.push_back(f.tid);
     ++name_count[f.thread];
   }

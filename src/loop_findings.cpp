@@ -37,8 +37,8 @@ std::vector<FlaggedCall> merge_sites(const std::vector<FlaggedCall>& in) {
   for (const auto& f : in) {
     std::string key = f.stack.lost ? "lost" : "";
     for (const auto& fr : f.stack.frames)
-      key += fmt::format("{}:{}:{};", fr.module, fr.symbol.empty() ? "" : fr.symbol,
-                         fr.symbol.empty() ? fr.offset : fr.sym_offset);
+      key += fmt::format("{}:{}:{}:{};", fr.module, fr.symbol.empty() ? "" : fr.symbol,
+                         fr.symbol.empty() ? fr.offset : fr.sym_offset, fr.line);
     auto [it, fresh] = by.try_emplace({f.tid, f.nr, f.fd_kind, f.kind, key}, f);
     if (fresh) continue;
     FlaggedCall& m = it->second;
@@ -49,7 +49,10 @@ std::vector<FlaggedCall> merge_sites(const std::vector<FlaggedCall>& in) {
     m.runq_ns += f.runq_ns;
     m.queued_bytes += f.queued_bytes;
     m.hist.merge(f.hist);
-    m.stack.truncated = m.stack.truncated || f.stack.truncated;
+    if (f.stack.truncated && !m.stack.truncated) {
+      m.stack.truncated = true;
+      m.stack.cut_reason = f.stack.cut_reason;
+    }
   }
   std::vector<FlaggedCall> out;
   for (auto& [k, v] : by) out.push_back(std::move(v));

@@ -46,6 +46,9 @@ static __always_inline int dns_exit(struct pt_regs *ctx, bool direct)
 			.kind = IOT_FLAG_DNS,
 			.lat_ns = now - t->dns_start_ns,
 			.sp_words = t->dns_sp_words,
+			/* at the return: a copy unwinds from the caller of the resolver function */
+			.regs = ctx,
+			.tgid = t->tgid,
 		};
 		__u64 cpu;
 

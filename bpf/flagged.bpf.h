@@ -15,6 +15,8 @@ struct iot_flag_rec {
 	__u64 runq_ns;
 	__u64 queued;
 	const __u64 *sp_words; /* may be NULL */
+	struct pt_regs *regs;  /* the user registers at the call: copy its stack when due */
+	__u32 tgid;
 };
 
 struct {
@@ -29,6 +31,19 @@ static __always_inline void user_stack_id(void *ctx, __s32 *stack)
 	*stack = bpf_get_stackid(ctx, &iot_stacks, BPF_F_USER_STACK);
 	if (*stack < 0)
 		count_loss(IOT_LOSS_STACK);
+}
+
+/* A new call site is copied; then at its 2nd, 4th, 8th... occurrence and at most once a
+ * second, so that sites which the frame-pointer walk cannot tell apart (one libc frame) are
+ * sampled too, at a bounded cost. */
+static __always_inline bool copy_due(struct iot_flag_val *v)
+{
+	__u64 now;
+
+	if (!(v->count & (v->count - 1)))
+		return true;
+	now = bpf_ktime_get_ns();
+	return now - v->copy_ns >= 1000000000ull;
 }
 
 static __always_inline void record_flag(struct iot_flag_rec *r)
@@ -66,6 +81,10 @@ static __always_inline void record_flag(struct iot_flag_rec *r)
 	v->runq_ns += r->runq_ns;
 	v->queued_bytes += r->queued;
 	v->hist[log2_slot(r->lat_ns)]++;
+	if (cfg_ustack && r->regs && copy_due(v)) {
+		v->copy_ns = bpf_ktime_get_ns();
+		send_ustack(r->regs, &key, r->tgid);
+	}
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include "maps.bpf.h"
 #include "fd_kind.bpf.h"
 #include "threads.bpf.h"
+#include "ustack.bpf.h"
 #include "flagged.bpf.h"
 #include "syscalls.bpf.h"
 #include "sched.bpf.h"

@@ -62,7 +62,8 @@
 #define IOT_LOSS_RINGBUF 2      /* a rare event could not be reserved in iot_events */
 #define IOT_LOSS_STACK 3        /* a user stack could not be stored (collision or map full) */
 #define IOT_LOSS_FLAGGED_FULL 4 /* iot_flagged had no room for a new flagged call site */
-#define IOT_LOSS_KINDS 5
+#define IOT_LOSS_USTACK 5       /* a user stack copy could not be reserved in iot_ustacks */
+#define IOT_LOSS_KINDS 6
 
 /* Key of iot_stats: one row per thread, syscall and kind of fd used. */
 struct iot_stats_key {
@@ -206,6 +207,7 @@ struct iot_flag_val {
 	__u64 max_ns;
 	__u64 sleep_ns;
 	__u64 runq_ns;
+	__u64 copy_ns;                /* when the user stack was last copied for this site */
 	__u64 hist[IOT_HIST_SLOTS];
 };
 
@@ -243,6 +245,56 @@ struct iot_stall_event {
 	__u64 max_sys_ns; /* longest syscall in the iteration */
 	__s32 max_nr;
 	__s32 max_stack;
+};
+
+/* A copy of the user stack and registers at a flagged call, unwound in user space with the
+ * binaries' call-frame information (.eh_frame), so stacks reach the caller's code in programs
+ * built without frame pointers. Sent through iot_ustacks once per new call site, at its 2nd,
+ * 4th, 8th... occurrence, and at most once a second after that: never per ordinary syscall. */
+#define IOT_EV_USTACK 2
+#define IOT_USTACK_BYTES 16384
+#define IOT_PT_REGS_WORDS 21 /* struct pt_regs on x86_64, in its own order */
+#define IOT_PY_FRAMES 48
+
+/* Where a CPython 3.11 thread's frames are, for one target process: the runtime's address in
+ * that process and the struct offsets of the interpreter build it runs (set by probes/). */
+struct iot_py_layout {
+	__u64 runtime;         /* &_PyRuntime */
+	__u32 interp_head;     /* _PyRuntimeState.interpreters.head */
+	__u32 threads_head;    /* PyInterpreterState.threads.head */
+	__u32 ts_next;         /* PyThreadState.next */
+	__u32 ts_native_tid;   /* PyThreadState.native_thread_id */
+	__u32 ts_cframe;       /* PyThreadState.cframe */
+	__u32 cf_current;      /* _PyCFrame.current_frame */
+	__u32 fr_code;         /* _PyInterpreterFrame.f_code */
+	__u32 fr_previous;     /* _PyInterpreterFrame.previous */
+	__u32 fr_prev_instr;   /* _PyInterpreterFrame.prev_instr */
+	__u32 fr_is_entry;     /* _PyInterpreterFrame.is_entry */
+};
+
+/* One Python frame: its code object and last instruction. Bit 0 of code is set on a frame
+ * that entered the C eval loop (is_entry): the native _PyEval_EvalFrameDefault frames split
+ * the chain there. */
+struct iot_py_frame {
+	__u64 code;
+	__u64 instr;
+};
+
+#define IOT_PY_NONE 0      /* not a Python process, or no layout */
+#define IOT_PY_OK 1
+#define IOT_PY_NO_THREAD 2 /* no thread state with this thread's id */
+
+struct iot_ustack_event {
+	struct iot_event_hdr hdr;
+	__u32 tid;
+	__u32 tgid;
+	struct iot_flag_key key; /* the call site this copy belongs to */
+	__u64 regs[IOT_PT_REGS_WORDS];
+	__u32 len;               /* bytes of data[], from regs' sp upward */
+	__u16 py_status;         /* IOT_PY_* */
+	__u16 py_count;
+	struct iot_py_frame py[IOT_PY_FRAMES];
+	__u8 data[IOT_USTACK_BYTES];
 };
 
 #endif /* IOTRACE_ABI_H */

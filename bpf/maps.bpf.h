@@ -4,6 +4,8 @@
 #define IOTRACE_MAPS_BPF_H
 
 /* Settings, written by probes/ between open and load. */
+/* Copy user stacks at flagged calls for DWARF unwinding (0: frame-pointer walks only). */
+const volatile bool cfg_ustack = false;
 const volatile __u64 cfg_fd_arg0[IOT_SYSCALL_WORDS] = {};  /* syscalls whose arg0 is an fd */
 const volatile __u64 cfg_data_sys[IOT_SYSCALL_WORDS] = {}; /* syscalls returning bytes moved */
 const volatile __u64 cfg_wait_sys[IOT_SYSCALL_WORDS] = {}; /* multiplexing waits */
@@ -95,6 +97,20 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } iot_events SEC(".maps");
+
+/* User stack copies, apart from iot_events so a burst of them never costs a stall record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} iot_ustacks SEC(".maps");
+
+/* CPython layouts of the target processes that run CPython 3.11, by tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct iot_py_layout);
+} iot_py SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -222,6 +222,8 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 		 * caller; the caller's return address is usually among the top words at sp. */
 		bpf_probe_read_user(sp_words, sizeof(sp_words), (void *)PT_REGS_SP_CORE(regs));
 		r.sp_words = sp_words;
+		r.regs = regs;
+		r.tgid = t->tgid;
 		r.lat_ns = lat;
 		__u64 cpu;
 

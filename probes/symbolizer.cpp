@@ -158,3 +158,44 @@ bool Symbolizer::read_code(uint32_t pid, uint64_t addr, unsigned char* out, size
 }
 
 }  // namespace iotrace::probes
+
+namespace iotrace::probes {
+
+Dwfl* Symbolizer::dwfl_of(uint32_t pid) {
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? nullptr : it->second->dwfl;
+}
+
+std::map<std::string, uint64_t> Symbolizer::find_symbols(uint32_t pid, const std::string& module_prefix,
+                                                         const std::vector<std::string>& names) {
+  struct Walk {
+    const std::string* prefix;
+    const std::vector<std::string>* names;
+    std::map<std::string, uint64_t> found;
+  } w{&module_prefix, &names, {}};
+  Dwfl* d = dwfl_of(pid);
+  if (!d) return {};
+  dwfl_getmodules(
+      d,
+      [](Dwfl_Module* m, void**, const char* name, Dwarf_Addr, void* arg) -> int {
+        auto* w = static_cast<Walk*>(arg);
+        std::string base = basename_of(name);
+        if (base.compare(0, w->prefix->size(), *w->prefix) != 0 &&
+            base.compare(0, w->prefix->size() + 3, "lib" + *w->prefix) != 0)
+          return DWARF_CB_OK;
+        int n = dwfl_module_getsymtab(m);
+        for (int i = 0; i < n; ++i) {
+          GElf_Sym sym;
+          GElf_Addr addr = 0;
+          const char* s = dwfl_module_getsym_info(m, i, &sym, &addr, nullptr, nullptr, nullptr);
+          if (!s || sym.st_shndx == SHN_UNDEF) continue;
+          for (const auto& want : *w->names)
+            if (want == s) w->found[want] = addr;
+        }
+        return w->found.size() == w->names->size() ? DWARF_CB_ABORT : DWARF_CB_OK;
+      },
+      &w, 0);
+  return w.found;
+}
+
+}  // namespace iotrace::probes

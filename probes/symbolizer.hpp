@@ -1,7 +1,10 @@
 // Turns user-space addresses of a live process into module+offset and symbol names, with
 // elfutils' libdwfl (ELF symbol tables, PIE, build-ids) and /tmp/perf-PID.map for JIT code.
 #pragma once
+#include <elfutils/libdwfl.h>
+
 #include <cstdint>
+#include <string>
 #include <map>
 #include <memory>
 #include <vector>
@@ -23,6 +26,12 @@ class Symbolizer {
   Stack symbolize(uint32_t pid, const std::vector<uint64_t>& addrs);
   // Copies len bytes of code at addr from the mapped file (works after the process exited).
   bool read_code(uint32_t pid, uint64_t addr, unsigned char* out, size_t len);
+  // The process's modules as libdwfl sees them, for the DWARF unwinder; null when unknown.
+  Dwfl* dwfl_of(uint32_t pid);
+  // Addresses (load bias applied) of the named symbols defined in the first module whose file
+  // name starts with module_prefix (or lib + module_prefix) and defines them all.
+  std::map<std::string, uint64_t> find_symbols(uint32_t pid, const std::string& module_prefix,
+                                               const std::vector<std::string>& names);
 
  private:
   struct Process;

@@ -22,6 +22,7 @@
 #include "bpf/iotrace_abi.h"
 #include "probes/features.hpp"
 #include "probes/proc_reader.hpp"
+#include "probes/stack_samples.hpp"
 #include "probes/symbolizer.hpp"
 #include "probes/trace_error.hpp"
 #include "src/syscall_table.hpp"
@@ -96,6 +97,7 @@ struct Tracer::Impl {
   std::vector<std::string> notes;
   std::vector<iot_stall_event> stalls;
   Symbolizer symbolizer;
+  StackSamples samples{symbolizer};
   int ncpus = 1;
   std::vector<bpf_link*> dns_links;
   std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
@@ -122,6 +124,8 @@ struct Tracer::Impl {
     auto* hdr = static_cast<const iot_event_hdr*>(data);
     if (hdr->type == IOT_EV_STALL && size >= sizeof(iot_stall_event))
       self->stalls.push_back(*static_cast<const iot_stall_event*>(data));
+    if (hdr->type == IOT_EV_USTACK && size >= sizeof(iot_ustack_event))
+      self->samples.add(*static_cast<const iot_ustack_event*>(data));
     return 0;  // unknown kinds are skipped
   }
 
@@ -150,6 +154,7 @@ struct Tracer::Impl {
     ro->cfg_runq_from_task = f.sched_info;
     ro->cfg_sched_from_task = use_btf && f.sched_info;
     ro->cfg_tls = use_btf;
+    ro->cfg_ustack = !feature_disabled("unwind");
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
@@ -246,7 +251,7 @@ struct Tracer::Impl {
         if (*skel->skeleton->progs[i].prog == prog) *skel->skeleton->progs[i].link = link;
     }
     rb = ring_buffer__new(bpf_map__fd(skel->maps.iot_events), on_event, this, nullptr);
-    if (!rb)
+    if (!rb || ring_buffer__add(rb, bpf_map__fd(skel->maps.iot_ustacks), on_event, this))
       throw TraceError(TraceError::Kind::environment,
                        fmt::format("creating the ring buffer failed: {}", errno_text(errno)));
   }
@@ -267,6 +272,16 @@ struct Tracer::Impl {
     if (stopped_ns) return;  // found while collecting after the trace ended: nothing to attach
     prefill_et(p);
     attach_dns(pid);
+    attach_python(pid);
+  }
+
+  // CPython 3.11 targets: the kernel reads their Python frames at flagged calls.
+  void attach_python(uint32_t pid) {
+    std::string note;
+    auto layout = samples.python().detect(symbolizer, pid, note);
+    if (!note.empty()) notes.push_back(note);
+    if (layout && bpf_map_update_elem(bpf_map__fd(skel->maps.iot_py), &pid, &*layout, BPF_ANY))
+      notes.push_back(fmt::format("Python frames of process {} are not read: {}", pid, errno_text(errno)));
   }
 
   std::vector<uint32_t> map_targets() {
@@ -491,10 +506,15 @@ void Tracer::Impl::read_flagged(Capture& c) {
     f.sleep_ns = v.sleep_ns;
     f.runq_ns = v.runq_ns;
     for (int i = 0; i < IOT_HIST_SLOTS; ++i) f.hist.slots[i] = v.hist[i];
-    auto addrs = stack_addrs(key.stack_id);
-    f.stack = symbolizer.symbolize(pid_of[key.tid], addrs);
-    improve_stack(pid_of[key.tid], f.stack, addrs, reinterpret_cast<const uint64_t*>(v.sp_words));
-    f.stack.lost = key.stack_id < 0;
+    if (auto unwound = samples.for_site(key)) {
+      f.stack = std::move(*unwound);
+    } else {
+      auto addrs = stack_addrs(key.stack_id);
+      f.stack = symbolizer.symbolize(pid_of[key.tid], addrs);
+      improve_stack(pid_of[key.tid], f.stack, addrs, reinterpret_cast<const uint64_t*>(v.sp_words));
+      f.stack.unwinder = "frame-pointer";
+      f.stack.lost = key.stack_id < 0;
+    }
     c.flagged.push_back(std::move(f));
   }
   for (const auto& e : stalls) {
@@ -508,7 +528,12 @@ void Tracer::Impl::read_flagged(Capture& c) {
     s.cpu_ns = e.cpu_ns;
     s.max_sys_ns = e.max_sys_ns;
     s.max_nr = e.max_nr;
-    if (e.max_stack >= 0) s.stack = symbolizer.symbolize(e.tgid, stack_addrs(e.max_stack));
+    if (auto unwound = samples.for_call(e.tid, e.max_stack, e.max_nr)) {
+      s.stack = std::move(*unwound);
+    } else if (e.max_stack >= 0) {
+      s.stack = symbolizer.symbolize(e.tgid, stack_addrs(e.max_stack));
+      s.stack.unwinder = "frame-pointer";
+    }
     c.stalls.push_back(std::move(s));
   }
 }
@@ -526,6 +551,11 @@ void Tracer::Impl::read_losses(Capture& c) {
   c.losses.ringbuf = totals[IOT_LOSS_RINGBUF];
   c.losses.stack = totals[IOT_LOSS_STACK];
   c.losses.flagged_full = totals[IOT_LOSS_FLAGGED_FULL];
+  c.losses.stack += totals[IOT_LOSS_USTACK];
+  for (const auto& [pid, p] : procs)
+    if (samples.python().mismatched(pid))
+      c.notes.push_back(fmt::format("Python frames of process {} were dropped: its interpreter's "
+                                    "objects do not match CPython 3.11's layout", pid));
 }
 
 // Registrations made before the trace started are only in fdinfo: seed the ET-fd map so the

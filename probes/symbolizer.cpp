@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "probes/proc_reader.hpp"
+#include "src/rust_demangle.hpp"
 
 namespace iotrace::probes {
 namespace {
@@ -30,6 +31,7 @@ std::string basename_of(const char* path) {
 }
 
 std::string demangle(const char* name) {
+  if (auto rust = demangle_rust(name)) return *rust;
   int status = 0;
   char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
   if (status != 0 || !d) return name;

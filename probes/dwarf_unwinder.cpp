@@ -81,12 +81,10 @@ Unwound DwarfUnwinder::unwind(Dwfl* dwfl, uint32_t pid, uint32_t tid, const Stac
       .detach = nullptr,
       .thread_detach = nullptr,
   };
-  if (std::find(attached_.begin(), attached_.end(), dwfl) == attached_.end()) {
-    if (!dwfl_attach_state(dwfl, nullptr, static_cast<pid_t>(pid), &cb, this)) {
-      out.cut_reason = fmt::format("the unwinder could not start: {}", dwfl_errmsg(-1));
-      return out;
-    }
-    attached_.push_back(dwfl);
+  // a Dwfl is attached once; the symbolizer makes a new one when it re-reads the mappings
+  if (dwfl_pid(dwfl) < 0 && !dwfl_attach_state(dwfl, nullptr, static_cast<pid_t>(pid), &cb, this)) {
+    out.cut_reason = fmt::format("the unwinder could not start: {}", dwfl_errmsg(-1));
+    return out;
   }
   copy_ = &copy;
   tid_ = tid;

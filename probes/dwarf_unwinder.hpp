@@ -38,7 +38,6 @@ class DwarfUnwinder {
   const StackCopy* copy_ = nullptr;
   uint32_t tid_ = 0;
   bool read_past_copy_ = false;
-  std::vector<Dwfl*> attached_;
 
   static pid_t next_thread(Dwfl*, void* arg, void** thread_arg);
   static bool get_thread(Dwfl*, pid_t tid, void* arg, void** thread_arg);

@@ -98,6 +98,7 @@ struct Tracer::Impl {
   std::vector<iot_stall_event> stalls;
   Symbolizer symbolizer;
   StackSamples samples{symbolizer};
+  std::map<uint32_t, std::string> py_checked;  // the image each target was last checked in
   int ncpus = 1;
   std::vector<bpf_link*> dns_links;
   std::set<std::string> dns_libcs;  // libc files already probed (by path as the kernel sees it)
@@ -277,6 +278,7 @@ struct Tracer::Impl {
 
   // CPython 3.11 targets: the kernel reads their Python frames at flagged calls.
   void attach_python(uint32_t pid) {
+    py_checked[pid] = procs[pid].exe;
     std::string note;
     auto layout = samples.python().detect(symbolizer, pid, note);
     if (!note.empty()) notes.push_back(note);
@@ -305,6 +307,7 @@ struct Tracer::Impl {
   void read_flagged(Capture& c);
   void read_losses(Capture& c);
   std::vector<uint64_t> stack_addrs(int32_t id);
+  Stack site_stack(uint32_t pid, std::optional<Stack> unwound, int32_t stack_id, const uint64_t* sp_words);
 };
 
 std::vector<uint64_t> Tracer::Impl::stack_addrs(int32_t id) {
@@ -506,15 +509,8 @@ void Tracer::Impl::read_flagged(Capture& c) {
     f.sleep_ns = v.sleep_ns;
     f.runq_ns = v.runq_ns;
     for (int i = 0; i < IOT_HIST_SLOTS; ++i) f.hist.slots[i] = v.hist[i];
-    if (auto unwound = samples.for_site(key)) {
-      f.stack = std::move(*unwound);
-    } else {
-      auto addrs = stack_addrs(key.stack_id);
-      f.stack = symbolizer.symbolize(pid_of[key.tid], addrs);
-      improve_stack(pid_of[key.tid], f.stack, addrs, reinterpret_cast<const uint64_t*>(v.sp_words));
-      f.stack.unwinder = "frame-pointer";
-      f.stack.lost = key.stack_id < 0;
-    }
+    f.stack = site_stack(pid_of[key.tid], samples.for_site(key), key.stack_id,
+                         reinterpret_cast<const uint64_t*>(v.sp_words));
     c.flagged.push_back(std::move(f));
   }
   for (const auto& e : stalls) {
@@ -528,14 +524,25 @@ void Tracer::Impl::read_flagged(Capture& c) {
     s.cpu_ns = e.cpu_ns;
     s.max_sys_ns = e.max_sys_ns;
     s.max_nr = e.max_nr;
-    if (auto unwound = samples.for_call(e.tid, e.max_stack, e.max_nr)) {
-      s.stack = std::move(*unwound);
-    } else if (e.max_stack >= 0) {
-      s.stack = symbolizer.symbolize(e.tgid, stack_addrs(e.max_stack));
-      s.stack.unwinder = "frame-pointer";
-    }
+    if (e.max_stack >= 0)
+      s.stack = site_stack(e.tgid, samples.for_call(e.tid, e.max_stack, e.max_nr), e.max_stack, nullptr);
     c.stalls.push_back(std::move(s));
   }
+}
+
+// The unwound copy when there is one, else the kernel's frame-pointer walk; also the walk when
+// the copy was cut short and the walk got further (code with frame pointers but no CFI).
+Stack Tracer::Impl::site_stack(uint32_t pid, std::optional<Stack> unwound, int32_t stack_id,
+                               const uint64_t* sp_words) {
+  if (unwound && !unwound->truncated) return std::move(*unwound);
+  auto addrs = stack_addrs(stack_id);
+  Stack fp = symbolizer.symbolize(pid, addrs);
+  if (sp_words) improve_stack(pid, fp, addrs, sp_words);
+  fp.unwinder = "frame-pointer";
+  fp.lost = stack_id < 0;
+  if (unwound && (fp.truncated || fp.lost || fp.frames.size() <= unwound->frames.size()))
+    return std::move(*unwound);
+  return fp;
 }
 
 void Tracer::Impl::read_losses(Capture& c) {
@@ -681,6 +688,8 @@ Capture Tracer::Impl::collect() {
     merge_epoll(p.epoll, before);
     if (alive) {
       if (!opts.light_collect) symbolizer.refresh(pid);
+      // a process started by run is added before its exec: look for Python in the new image
+      if (!opts.light_collect && !stopped_ns && py_checked[pid] != p.exe) attach_python(pid);
     } else {
       p.exited = true;
     }

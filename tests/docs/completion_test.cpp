@@ -125,7 +125,7 @@ TEST(BashCompletion, CompletesCommandsAndOptions) {
   EXPECT_EQ(bash_complete({"iotrace", "att"}), std::set<std::string>{"attach"});
   EXPECT_EQ(bash_complete({"iotrace", "attach", "--fo"}), std::set<std::string>{"--follow-children"});
   EXPECT_EQ(bash_complete({"iotrace", "--no-feature", ""}),
-            (std::set<std::string>{"io_uring", "sched_info", "tp_btf"}));
+            (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
   // the shell's own pid is a running process
   auto pids = bash_complete({"iotrace", "attach", ""});
   EXPECT_TRUE(pids.count("1")) << joined(pids);
@@ -158,7 +158,7 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   auto attach = fish_complete("iotrace attach --");
   EXPECT_TRUE(attach.count("--follow-children")) << joined(attach);
   EXPECT_EQ(fish_complete("iotrace att"), std::set<std::string>{"attach"});
-  EXPECT_EQ(fish_complete("iotrace --no-feature "), (std::set<std::string>{"io_uring", "sched_info", "tp_btf"}));
+  EXPECT_EQ(fish_complete("iotrace --no-feature "), (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
   auto pids = fish_complete("iotrace attach ");
   EXPECT_TRUE(pids.count("1")) << joined(pids);
   auto files = fish_complete("iotrace attach --save-capture man/iotrace.");
@@ -209,6 +209,7 @@ TEST(ZshCompletion, CompletesCommandsAndOptions) {
   EXPECT_NE(feats.find("tp_btf"), std::string::npos) << feats;
   EXPECT_NE(feats.find("io_uring"), std::string::npos) << feats;
   EXPECT_NE(feats.find("sched_info"), std::string::npos) << feats;
+  EXPECT_NE(feats.find("unwind"), std::string::npos) << feats;
 }
 
 TEST(ZshCompletion, ListsTheOptionsOfEachCommand) {

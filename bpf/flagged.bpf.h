@@ -81,7 +81,8 @@ static __always_inline void record_flag(struct iot_flag_rec *r)
 	v->runq_ns += r->runq_ns;
 	v->queued_bytes += r->queued;
 	v->hist[log2_slot(r->lat_ns)]++;
-	if (cfg_ustack && r->regs && copy_due(v)) {
+	/* a site without a stack id holds calls from any number of stacks: a copy would name one */
+	if (cfg_ustack && r->regs && key.stack_id >= 0 && copy_due(v)) {
 		v->copy_ns = bpf_ktime_get_ns();
 		send_ustack(r->regs, &key, r->tgid);
 	}

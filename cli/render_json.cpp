@@ -201,7 +201,8 @@ json report_to_json(const Report& r) {
                  {"threads_map_full", r.losses.threads_full},
                  {"ringbuf", r.losses.ringbuf},
                  {"stacks", r.losses.stack},
-                 {"flagged_map_full", r.losses.flagged_full}};
+                 {"flagged_map_full", r.losses.flagged_full},
+                 {"stack_copies", r.losses.stack_copy}};
   j["notes"] = r.notes;
   return j;
 }

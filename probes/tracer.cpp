@@ -513,6 +513,10 @@ void Tracer::Impl::read_flagged(Capture& c) {
                          reinterpret_cast<const uint64_t*>(v.sp_words));
     c.flagged.push_back(std::move(f));
   }
+  if (g_verbose && samples.unwound)
+    fmt::print(stderr, "iotrace: {} user stack copies unwound in {:.1f} ms ({:.1f} us each)\n",
+               samples.unwound, samples.unwind_time.count() / 1e6,
+               samples.unwind_time.count() / 1e3 / static_cast<double>(samples.unwound));
   for (const auto& e : stalls) {
     Stall s;
     s.tid = e.tid;
@@ -534,6 +538,7 @@ void Tracer::Impl::read_flagged(Capture& c) {
 // the copy was cut short and the walk got further (code with frame pointers but no CFI).
 Stack Tracer::Impl::site_stack(uint32_t pid, std::optional<Stack> unwound, int32_t stack_id,
                                const uint64_t* sp_words) {
+  if (stack_id < 0) unwound.reset();  // calls of many stacks share that site: no copy speaks for them
   if (unwound && !unwound->truncated) return std::move(*unwound);
   auto addrs = stack_addrs(stack_id);
   Stack fp = symbolizer.symbolize(pid, addrs);
@@ -558,7 +563,7 @@ void Tracer::Impl::read_losses(Capture& c) {
   c.losses.ringbuf = totals[IOT_LOSS_RINGBUF];
   c.losses.stack = totals[IOT_LOSS_STACK];
   c.losses.flagged_full = totals[IOT_LOSS_FLAGGED_FULL];
-  c.losses.stack += totals[IOT_LOSS_USTACK];
+  c.losses.stack_copy = totals[IOT_LOSS_USTACK];
   for (const auto& [pid, p] : procs)
     if (samples.python().mismatched(pid))
       c.notes.push_back(fmt::format("Python frames of process {} were dropped: its interpreter's "

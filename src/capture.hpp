@@ -176,7 +176,10 @@ struct Stall {
 
 struct Losses {
   uint64_t stats_full = 0, threads_full = 0, ringbuf = 0, stack = 0, flagged_full = 0;
-  uint64_t total() const { return stats_full + threads_full + ringbuf + stack + flagged_full; }
+  // user stack copies the kernel could not send (iot_ustacks full): those sites keep the
+  // frame-pointer stack
+  uint64_t stack_copy = 0;
+  uint64_t total() const { return stats_full + threads_full + ringbuf + stack + flagged_full + stack_copy; }
 };
 
 struct CaptureSettings {

@@ -174,6 +174,7 @@ Capture capture_delta(const Capture& prev, const Capture& cur) {
   d.losses.ringbuf = sub(cur.losses.ringbuf, prev.losses.ringbuf);
   d.losses.stack = sub(cur.losses.stack, prev.losses.stack);
   d.losses.flagged_full = sub(cur.losses.flagged_full, prev.losses.flagged_full);
+  d.losses.stack_copy = sub(cur.losses.stack_copy, prev.losses.stack_copy);
   return d;
 }
 

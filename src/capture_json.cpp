@@ -265,7 +265,8 @@ json capture_to_json(const Capture& c) {
                  {"threads_full", c.losses.threads_full},
                  {"ringbuf", c.losses.ringbuf},
                  {"stack", c.losses.stack},
-                 {"flagged_full", c.losses.flagged_full}};
+                 {"flagged_full", c.losses.flagged_full},
+                 {"stack_copy", c.losses.stack_copy}};
   j["notes"] = utf8(c.notes);
   return j;
 }
@@ -420,6 +421,7 @@ Result<Capture> capture_from_json(const json& j) try {
     c.losses.ringbuf = get_or<uint64_t>(*it, "ringbuf", 0);
     c.losses.stack = get_or<uint64_t>(*it, "stack", 0);
     c.losses.flagged_full = get_or<uint64_t>(*it, "flagged_full", 0);
+    c.losses.stack_copy = get_or<uint64_t>(*it, "stack_copy", 0);
   }
   c.notes = j.value("notes", std::vector<std::string>{});
   return c;

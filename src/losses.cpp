@@ -20,6 +20,9 @@ std::string describe_losses(const Losses& l) {
     parts.push_back(fmt::format("ring buffer {} (stall details; stall counts stay exact)", l.ringbuf));
   if (l.stack)
     parts.push_back(fmt::format("stacks {} (calls kept without their stack)", l.stack));
+  if (l.stack_copy)
+    parts.push_back(fmt::format("stack copies {} (those call sites keep the frame-pointer stack)",
+                                l.stack_copy));
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

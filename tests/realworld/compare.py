@@ -31,6 +31,12 @@ without iotrace (strace, /proc/PID/fdinfo, /proc/PID/task/*/wchan...):
     "must_not": ["finding-id", ...],      optional: none appears in ANY traced process
     "max_severity": "low"                 optional: no finding above this severity in any
                                           traced process (info < low < medium < high)
+    "stacks": [                           optional: for each entry, some finding with this
+      {"finding": "blocking-call-on-loop",  id, in any traced process, has a stack whose
+       "frames": ["clock_nanosleep",        frames contain these texts in this order,
+                  "handle server.py:31"],   innermost first (a frame's text is its symbol,
+       "complete": true}                    file:line and module, space-separated);
+    ]                                       complete: the stack is not cut short
   }
 """
 import json
@@ -180,7 +186,43 @@ def check(exp, report):
                 fails.append("max_severity %s: %s (%s) for pid %s (%s) thread %s: %s" % (
                     exp["max_severity"], f.get("id"), f.get("severity"), p.get("pid"),
                     p.get("comm"), f.get("thread"), f.get("evidence", "")))
+    for want in exp.get("stacks") or []:
+        stacks = [f.get("stack") or {} for _, f in findings if f.get("id") == want["finding"]]
+        if not any(stack_matches(s, want) for s in stacks):
+            best = max(stacks, key=lambda s: len(s.get("frames") or []), default={})
+            fails.append("stacks: no %s stack has %s%s; one reported: %s" % (
+                want["finding"], " > ".join(want["frames"]),
+                " (complete)" if want.get("complete") else "", stack_text(best)))
     return fails, rep
+
+
+def frame_text(fr):
+    where = fr.get("file", "")
+    if where and fr.get("line"):
+        where = "%s:%d" % (os.path.basename(where), fr["line"])
+    return " ".join(x for x in (fr.get("symbol", ""), where, fr.get("module", "")) if x)
+
+
+def stack_text(stack):
+    frames = [frame_text(fr) for fr in stack.get("frames") or []]
+    text = " > ".join(frames[:14]) or "no frames"
+    if stack.get("truncated"):
+        text += " (cut short: %s)" % stack.get("cut_reason", "?")
+    return text
+
+
+def stack_matches(stack, want):
+    if want.get("complete") and stack.get("truncated"):
+        return False
+    texts = [frame_text(fr) for fr in stack.get("frames") or []]
+    at = 0
+    for needle in want["frames"]:
+        while at < len(texts) and needle not in texts[at]:
+            at += 1
+        if at == len(texts):
+            return False
+        at += 1
+    return True
 
 
 def load(path):

@@ -161,6 +161,18 @@ rw_note() { printf '%s\n' "$*" >> "$OUTDIR/evidence.txt"; }
 # rw_snapshot PID...: /proc facts for each PID: threads (comm, wchan, state), fds, and the
 # registrations of every epoll fd (fdinfo: events mask; 0x80000000 = EPOLLET,
 # 0x10000000 = EPOLLEXCLUSIVE).
+# rw_eustack PID...: each thread's stack as elfutils' eu-stack unwinds it (ptrace, DWARF),
+# independent evidence of which functions a server's threads run (its loop, its main).
+rw_eustack() {
+  local pid
+  command -v eu-stack > /dev/null || rw_need_pkgs elfutils
+  for pid in "$@"; do
+    [ -d /proc/"$pid" ] || continue
+    echo "== eu-stack -p $pid (the first 12 frames of each thread)"
+    timeout 10 eu-stack -p "$pid" 2>&1 | awk '/^TID/ {n = 0} {if (n++ < 13) print "   " $0}' | head -120
+  done >> "$OUTDIR/evidence.txt" || true
+}
+
 rw_snapshot() {
   local pid t fd target
   for pid in "$@"; do

@@ -8,3 +8,4 @@ rw_attach -f "$APACHE_MASTER"
 rw_note "apache2 mpm_event, master $APACHE_MASTER, children: $(rw_children "$APACHE_MASTER" | tr '\n' ' ')"
 rw_snapshot "$APACHE_MASTER" $(rw_children "$APACHE_MASTER")
 rw_strace_burst "$APACHE_MASTER" 2
+rw_eustack "$APACHE_MASTER"

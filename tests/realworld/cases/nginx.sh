@@ -41,3 +41,4 @@ rw_attach -f "$MASTER"
 rw_note "nginx $(nginx -v 2>&1 | sed 's/.*\///'), master $MASTER, workers: $(rw_children "$MASTER" | tr '\n' ' ')"
 rw_snapshot "$MASTER" $(rw_children "$MASTER")
 rw_strace_burst "$MASTER" 2
+rw_eustack "$MASTER" $(rw_children "$MASTER")

@@ -17,3 +17,4 @@ rw_attach "$REDIS"
 rw_note "$(redis-server --version | cut -d' ' -f1-3), pid $REDIS"
 rw_snapshot "$REDIS"
 rw_strace_burst "$REDIS" 2
+rw_eustack "$REDIS"

@@ -1,6 +1,5 @@
 #include "probes/symbolizer.hpp"
 
-#include <cxxabi.h>
 #include <elfutils/libdwfl.h>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "probes/elf_names.hpp"
 #include "probes/proc_reader.hpp"
 
 namespace iotrace::probes {
@@ -29,22 +29,53 @@ std::string basename_of(const char* path) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-std::string demangle(const char* name) {
-  int status = 0;
-  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || !d) return name;
-  std::string out(d);
-  free(d);
-  return out;
+// Executable mappings backed by no file: code generated at run time (V8, the JVM, LuaJIT...).
+// The kernel's own special mappings are not JIT code.
+bool is_anonymous_code(const MapsEntry& m) {
+  return m.exec && (m.path.empty() || m.path.rfind("[anon", 0) == 0);
 }
+
+struct ModuleFacts {
+  std::string path;      // the mapped file, as /proc/PID/maps names it
+  std::string build_id;  // hex, empty when the file has none
+  uint64_t base = 0;     // runtime address minus this is the address in the file (see below)
+};
 
 }  // namespace
 
 struct Symbolizer::Process {
   Dwfl* dwfl = nullptr;
   std::vector<PerfMapEntry> perf_map;  // sorted by start
+  std::vector<MapsEntry> anon_code;    // anonymous executable mappings, sorted by start
+  std::map<Dwfl_Module*, ModuleFacts> modules;
   ~Process() {
     if (dwfl) dwfl_end(dwfl);
+  }
+
+  const ModuleFacts& facts(Dwfl_Module* m, const char* name, Dwarf_Addr start) {
+    auto it = modules.find(m);
+    if (it != modules.end()) return it->second;
+    ModuleFacts f;
+    f.path = name ? name : "";
+    // Frame::offset is the address in the ELF file's own address space (runtime address
+    // minus the load bias): the link-time virtual address that `addr2line -e FILE`,
+    // `eu-addr2line -e FILE`, `gdb FILE` and the file's symbol tables and DWARF use, also in a
+    // separate debug file. For shared objects and PIE executables it is also the distance
+    // from the load base; for a non-PIE executable it is the runtime address itself. It is
+    // not a byte offset into the file.
+    GElf_Addr bias = 0;
+    f.base = dwfl_module_getelf(m, &bias) ? bias : start;
+    const unsigned char* bits = nullptr;
+    GElf_Addr vaddr = 0;
+    int n = dwfl_module_build_id(m, &bits, &vaddr);
+    if (n > 0) f.build_id = hex_build_id(bits, static_cast<size_t>(n));
+    return modules.emplace(m, std::move(f)).first->second;
+  }
+
+  bool in_anon_code(uint64_t addr) const {
+    auto it = std::upper_bound(anon_code.begin(), anon_code.end(), addr,
+                               [](uint64_t a, const MapsEntry& m) { return a < m.start; });
+    return it != anon_code.begin() && addr < std::prev(it)->end;
   }
 };
 
@@ -61,6 +92,12 @@ void Symbolizer::refresh(uint32_t pid) {
     } else {
       dwfl_report_end(p->dwfl, nullptr, nullptr);
     }
+  }
+  if (auto maps = read_file(fmt::format("/proc/{}/maps", pid))) {
+    for (auto& m : parse_maps(*maps))
+      if (is_anonymous_code(m)) p->anon_code.push_back(std::move(m));
+    std::sort(p->anon_code.begin(), p->anon_code.end(),
+              [](const auto& a, const auto& b) { return a.start < b.start; });
   }
   if (auto text = read_file(fmt::format("/tmp/perf-{}.map", pid))) {
     p->perf_map = parse_perf_map(*text);
@@ -95,16 +132,27 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
           out.truncated = true;
           break;
         }
+        const ModuleFacts& facts = p->facts(m, name, start);
         f.module = basename_of(name);
-        f.offset = f.addr - start;
+        f.path = facts.path;
+        f.build_id = facts.build_id;
+        f.offset = f.addr - facts.base;
         GElf_Off off = 0;
         GElf_Sym sym;
+        // .symtab when the file (or a debug file libdwfl finds for it) has one, else .dynsym:
+        // a stripped program still names the functions it exports.
         const char* s = dwfl_module_addrinfo(m, lookup, &off, &sym, nullptr, nullptr, nullptr);
         if (s) {
           f.symbol = demangle(s);
           f.sym_offset = off + (lookup != f.addr ? 1 : 0);
         }
       }
+    }
+    if (f.module == "[unknown]" && p && p->in_anon_code(lookup)) {
+      // code generated at run time: no file, so the address itself is all there is
+      f.module = "[jit]";
+      f.kind = FrameKind::jit;
+      f.offset = f.addr;
     }
     if (f.symbol.empty() && p && !p->perf_map.empty()) {
       auto jt = std::upper_bound(p->perf_map.begin(), p->perf_map.end(), lookup,
@@ -113,6 +161,10 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
         --jt;
         if (lookup < jt->start + jt->size) {
           f.module = "[jit]";
+          f.kind = FrameKind::jit;
+          f.path.clear();
+          f.build_id.clear();
+          f.offset = f.addr;
           f.symbol = jt->name;
           f.sym_offset = f.addr - jt->start;
         }

@@ -76,7 +76,7 @@ void resolve_from_debug_dirs(Capture& capture, const std::vector<std::string>& d
   auto st = resolver.resolve(capture);
   std::string msg = fmt::format("--debug-dir: named {} of {} frames without a symbol", st.named,
                                 st.unnamed);
-  if (st.renamed) msg += fmt::format(", renamed {} named from .dynsym", st.renamed);
+  if (st.renamed) msg += fmt::format(", renamed {} to a closer function", st.renamed);
   if (st.lines) msg += fmt::format(", {} with a source line", st.lines);
   print_info(msg);
   if (st.unnamed > st.named && !st.not_found.empty())

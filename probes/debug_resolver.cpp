@@ -22,6 +22,7 @@ std::string dirname_of(const std::string& path) {
 
 struct Symbol {
   uint64_t start = 0, size = 0;
+  int rank = 0;  // among aliases at one address, the higher is the name to show
   std::string name;
 };
 
@@ -93,10 +94,14 @@ std::vector<Symbol> read_symbols(Elf* elf) {
     if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
     const char* name = elf_strptr(elf, sh.sh_link, sym.st_name);
     if (!name || !*name) continue;
-    out.push_back({sym.st_value, sym.st_size, name});
+    // as libdwfl does: global before weak before local, sized before unsized
+    int bind = GELF_ST_BIND(sym.st_info);
+    int rank = (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) + (sym.st_size ? 1 : 0);
+    out.push_back({sym.st_value, sym.st_size, rank, name});
   }
+  // by address, the best alias last: the lookup walks back from the first symbol above
   std::sort(out.begin(), out.end(), [](const Symbol& a, const Symbol& b) {
-    return a.start < b.start || (a.start == b.start && a.size > b.size);
+    return a.start < b.start || (a.start == b.start && a.rank < b.rank);
   });
   return out;
 }
@@ -237,11 +242,14 @@ void DebugResolver::resolve_stack(Stack& s, DebugResolveStats& st) {
     }
     // Return addresses point after the call: look up the byte before, as the symbolizer does.
     uint64_t lookup = i == 0 ? f.offset : f.offset - 1;
-    if (const Symbol* sym = df->symbol_at(lookup)) {
-      std::string name = demangle(sym->name.c_str());
+    // A name the frame has is replaced only by a closer one: .dynsym lacks static functions,
+    // so an exported symbol below the address can stand for the function that holds it. An
+    // alias at the same address (a versioned or internal name) changes nothing.
+    const Symbol* sym = df->symbol_at(lookup);
+    if (sym && (unnamed || f.offset - sym->start < f.sym_offset)) {
       if (unnamed) ++st.named;
-      else if (name != f.symbol) ++st.renamed;
-      f.symbol = std::move(name);
+      else ++st.renamed;
+      f.symbol = demangle(sym->name.c_str());
       f.sym_offset = f.offset - sym->start;
     }
     if (f.file.empty() && df->line_at(lookup, f.file, f.line)) ++st.lines;

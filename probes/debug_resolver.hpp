@@ -28,7 +28,7 @@ uint32_t debuglink_crc32(const unsigned char* data, size_t len, uint32_t crc = 0
 struct DebugResolveStats {
   size_t unnamed = 0;  // native frames without a symbol before
   size_t named = 0;    // of those, named from a debug file
-  size_t renamed = 0;  // frames named from .dynsym that a debug file named better
+  size_t renamed = 0;  // named ones whose debug file has a closer function (.dynsym lacks static ones)
   size_t lines = 0;    // frames given a source file and line
   std::vector<std::string> not_found;  // build-ids (or paths) with no debug file in the dirs
 };

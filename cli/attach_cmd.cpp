@@ -74,11 +74,11 @@ void resolve_from_debug_dirs(Capture& capture, const std::vector<std::string>& d
   }
   probes::DebugResolver resolver(dirs);
   auto st = resolver.resolve(capture);
-  std::string msg = fmt::format("--debug-dir: named {} of {} frames without a symbol", st.named,
-                                st.unnamed);
-  if (st.renamed) msg += fmt::format(", renamed {} to a closer function", st.renamed);
-  if (st.lines) msg += fmt::format(", {} with a source line", st.lines);
-  print_info(msg);
+  std::vector<std::string> done;
+  if (st.unnamed) done.push_back(fmt::format("named {} of {} frames without a symbol", st.named, st.unnamed));
+  if (st.renamed) done.push_back(fmt::format("renamed {} to a closer function", st.renamed));
+  done.push_back(fmt::format("gave {} a source line", st.lines));
+  print_info(fmt::format("--debug-dir: {}", fmt::join(done, ", ")));
   if (st.unnamed > st.named && !st.not_found.empty())
     print_warning(fmt::format("--debug-dir: no debug file for {} binar{} (e.g. build-id {})",
                               st.not_found.size(), st.not_found.size() == 1 ? "y" : "ies",

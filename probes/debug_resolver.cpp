@@ -112,7 +112,10 @@ std::vector<std::string> debug_file_candidates(const std::string& dir, const std
                                                const std::string& binary_path,
                                                const std::string& debuglink) {
   std::vector<std::string> out;
-  if (build_id.size() > 2)
+  // a capture is outside input: a build-id is hex, or it is no build-id (and no path part)
+  bool hex = build_id.size() > 2 &&
+             build_id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (hex)
     out.push_back(dir + "/.build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) + ".debug");
   if (!debuglink.empty() && debuglink.find('/') == std::string::npos) {
     out.push_back(dir + "/" + debuglink);
@@ -133,8 +136,9 @@ uint32_t debuglink_crc32(const unsigned char* data, size_t len, uint32_t crc) {
 }
 
 struct DebugResolver::DebugFile {
-  std::unique_ptr<ElfFile> file;
+  // alt first: members go in reverse order, and file's DWARF refers to alt's
   std::unique_ptr<ElfFile> alt;  // the shared DWARF of dwz-compressed debug files
+  std::unique_ptr<ElfFile> file;
   std::vector<Symbol> symbols;
 
   const Symbol* symbol_at(uint64_t addr) const {
@@ -146,6 +150,25 @@ struct DebugResolver::DebugFile {
       if (addr < it->start + std::max<uint64_t>(it->size, 1)) return &*it;
     }
     return nullptr;
+  }
+
+  // dwz moves DWARF that several files share into one file that each names in
+  // .gnu_debugaltlink: found by its build-id under dir, else by the path the link records.
+  void open_alt(const std::string& dir, const std::string& debug_path) {
+    const char* name = nullptr;
+    const void* id = nullptr;
+    ssize_t n = file->dwarf ? dwelf_dwarf_gnu_debugaltlink(file->dwarf, &name, &id) : 0;
+    if (n <= 0) return;
+    auto hex = hex_build_id(static_cast<const unsigned char*>(id), static_cast<size_t>(n));
+    auto by_id = debug_file_candidates(dir, hex, "", "");
+    auto f = std::make_unique<ElfFile>(by_id.empty() ? std::string() : by_id.front());
+    if (!f->elf && name)
+      f = std::make_unique<ElfFile>(name[0] == '/' ? std::string(name)
+                                                   : dirname_of(debug_path) + "/" + name);
+    if (f->elf && f->build_id() == hex) f->dwarf = dwarf_begin_elf(f->elf, DWARF_C_READ, nullptr);
+    if (!f->dwarf) return;
+    dwarf_setalt(file->dwarf, f->dwarf);
+    alt = std::move(f);
   }
 
   // Source file and line of addr from the DWARF line table.
@@ -200,24 +223,8 @@ DebugResolver::DebugFile* DebugResolver::debug_file_for(const Frame& f) {
       auto df = std::make_unique<DebugFile>();
       df->symbols = read_symbols(file->elf);
       file->dwarf = dwarf_begin_elf(file->elf, DWARF_C_READ, nullptr);
-      const char* alt_name = nullptr;
-      const void* alt_id = nullptr;
-      ssize_t n = file->dwarf ? dwelf_dwarf_gnu_debugaltlink(file->dwarf, &alt_name, &alt_id) : 0;
-      if (n > 0) {
-        auto hex = hex_build_id(static_cast<const unsigned char*>(alt_id), static_cast<size_t>(n));
-        // by build-id, else by the path the link records, relative to the debug file
-        auto alt = std::make_unique<ElfFile>(debug_file_candidates(dir, hex, "", "").front());
-        if (!alt->elf && alt_name)
-          alt = std::make_unique<ElfFile>(alt_name[0] == '/' ? std::string(alt_name)
-                                                             : dirname_of(cand) + "/" + alt_name);
-        if (alt->elf && alt->build_id() == hex)
-          alt->dwarf = dwarf_begin_elf(alt->elf, DWARF_C_READ, nullptr);
-        if (alt->dwarf) {
-          dwarf_setalt(file->dwarf, alt->dwarf);
-          df->alt = std::move(alt);
-        }
-      }
       df->file = std::move(file);
+      df->open_alt(dir, cand);
       slot = std::move(df);
       return slot.get();
     }

@@ -23,6 +23,8 @@ TEST(DebugFileCandidates, WhatIsMissingIsSkipped) {
   EXPECT_EQ(debug_file_candidates("/dbg", "ab12", "", ""),
             (std::vector<std::string>{"/dbg/.build-id/ab/12.debug"}));
   EXPECT_TRUE(debug_file_candidates("/dbg", "", "/bin/x", "").empty());
+  // a capture is outside input: a build-id that is not hex is ignored, whatever it holds
+  EXPECT_TRUE(debug_file_candidates("/dbg", "../../etc/x", "", "").empty());
   // a debuglink is a file name: one with a slash could leave DIR
   EXPECT_TRUE(debug_file_candidates("/dbg", "", "/bin/x", "../../etc/passwd").empty());
 }

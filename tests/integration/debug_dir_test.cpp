@@ -142,3 +142,20 @@ TEST_F(DebugDirTest, ADirectoryThatIsNotThereIsAUsageError) {
       << r.err;
   EXPECT_NE(r.err.find("iotrace: hint: "), std::string::npos) << r.err;
 }
+
+// A binary stripped of .symtab that exports its functions (linked with --export-dynamic, as
+// Debian's nginx and redis-server are) is named from .dynsym with no debug file at all.
+TEST_F(DebugDirTest, AStrippedBinaryThatExportsItsFunctionsIsNamedFromDynsym) {
+  REQUIRE_BPF();
+  TraceResult r = trace_workload({"wl_loop_block_dynsym", {"sleep"}, {"--json"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = sleep_finding(r.report);
+  ASSERT_FALSE(f.is_null()) << r.out;
+  std::set<std::string> names;
+  for (const auto& fr : frames_of(f, "wl_loop_block_dynsym")) {
+    names.insert(fr.at("symbol").get<std::string>());
+    EXPECT_TRUE(fr.contains("build_id")) << fr.dump();
+  }
+  EXPECT_TRUE(names.count("handle_sleep") && names.count("handle_request"))
+      << ::testing::PrintToString(names);
+}

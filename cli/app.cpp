@@ -89,6 +89,12 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("FILE");
   add_output_options(report, a.report.json, a.report.output);
   add_all_threads_flag(report, a.report.all_threads);
+  report->add_option("--debug-dir", a.report.debug_dirs,
+                     "Name stack frames of stripped binaries from separate debug files in DIR "
+                     "(DIR/.build-id/xx/rest.debug, or the binary's .gnu_debuglink name in DIR, "
+                     "DIR/.debug or DIR/<binary's directory>); may be given more than once")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
   return app;
 }
 

@@ -61,6 +61,7 @@ struct ReportArgs {
   bool json = false;
   std::string output;
   bool all_threads = false;
+  std::vector<std::string> debug_dirs;  // --debug-dir: where separate debug files are
 };
 
 struct AppArgs {

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <charconv>
 
 #include "cli/app.hpp"
@@ -9,6 +11,7 @@
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/trace_session.hpp"
+#include "probes/debug_resolver.hpp"
 #include "src/capture_json.hpp"
 
 namespace iotrace::cli {
@@ -58,6 +61,34 @@ int run_attach(const AppArgs& args) {
   return finish_ci_run(report, s.out, policy, a.policy.junit, ci);
 }
 
+namespace {
+
+// --debug-dir: names what the trace could not, and says on stderr how much that was.
+void resolve_from_debug_dirs(Capture& capture, const std::vector<std::string>& dirs) {
+  for (const auto& d : dirs) {
+    struct stat st {};
+    if (stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw UsageError(fmt::format("--debug-dir: '{}' is not a directory", d),
+                       "give the directory that holds .build-id/ or the .debug files, e.g. "
+                       "/usr/lib/debug");
+  }
+  probes::DebugResolver resolver(dirs);
+  auto st = resolver.resolve(capture);
+  std::vector<std::string> done;
+  if (st.unnamed) done.push_back(fmt::format("named {} of {} frames without a symbol", st.named, st.unnamed));
+  if (st.renamed) done.push_back(fmt::format("renamed {} to a closer function", st.renamed));
+  done.push_back(fmt::format("gave {} a source line", st.lines));
+  print_info(fmt::format("--debug-dir: {}", fmt::join(done, ", ")));
+  if (st.unnamed > st.named && !st.not_found.empty())
+    print_warning(fmt::format("--debug-dir: no debug file for {} binar{} (e.g. build-id {})",
+                              st.not_found.size(), st.not_found.size() == 1 ? "y" : "ies",
+                              st.not_found.front()),
+                  "split ones are looked up as DIR/.build-id/xx/rest.debug and by their "
+                  ".gnu_debuglink name; 'file BINARY' shows the build-id");
+}
+
+}  // namespace
+
 int run_report(const AppArgs& args) {
   const auto& a = args.report;
   auto text = read_text_file(a.capture);
@@ -65,6 +96,7 @@ int run_report(const AppArgs& args) {
   if (!capture)
     throw UsageError(fmt::format("cannot read capture '{}': {}", a.capture, capture.error()),
                      "give a file written by 'iotrace attach --save-capture'");
+  if (!a.debug_dirs.empty()) resolve_from_debug_dirs(capture.value(), a.debug_dirs);
   ReportOptions opts;
   opts.all_threads = a.all_threads;
   emit_report(build_report(capture.value(), opts), {a.json, a.output, {}});

@@ -98,6 +98,8 @@ std::string frame_text(const Frame& f) {
     std::string where = f.line ? fmt::format("{}:{}", f.file, f.line) : f.file;
     return fmt::format("{} ({})", escape_text(f.symbol), escape_text(where));
   }
+  // JIT code with no perf-map entry: only its address (the report's notes say how to get names)
+  if (f.kind == FrameKind::jit && f.symbol.empty()) return fmt::format("[jit] {:#x}", f.addr);
   std::string sym = f.symbol.empty() ? fmt::format("{}+{:#x}", escape_text(f.module), f.offset)
                                      : fmt::format("{}+{:#x}", escape_text(f.symbol), f.sym_offset);
   if (f.symbol.empty() && !f.build_id.empty())

@@ -34,7 +34,7 @@ _iotrace_command_opts() {
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
-            echo "-h --help --json -o --output --all-threads" ;;
+            echo "-h --help --json -o --output --all-threads --debug-dir" ;;
     esac
 }
 
@@ -72,6 +72,9 @@ _iotrace_complete_value() {
         --policy | --junit)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
+        --debug-dir)
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -d -- "$cur")) ;;
         --max-stall | --kill-after)
             COMPREPLY=($(compgen -W "10ms 20ms 50ms 100ms 1s 2s 5s" -- "$cur")) ;;
         --max-syscalls-per-op)

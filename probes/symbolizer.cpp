@@ -1,17 +1,17 @@
 #include "probes/symbolizer.hpp"
 
-#include <cxxabi.h>
 #include <elfutils/libdwfl.h>
 
 #include <fmt/format.h>
 
 #include <gelf.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "probes/elf_names.hpp"
 #include "probes/proc_reader.hpp"
-#include "src/rust_demangle.hpp"
 
 namespace iotrace::probes {
 namespace {
@@ -30,23 +30,115 @@ std::string basename_of(const char* path) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-std::string demangle(const char* name) {
-  if (auto rust = demangle_rust(name)) return *rust;
-  int status = 0;
-  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || !d) return name;
-  std::string out(d);
-  free(d);
-  return out;
+// Executable mappings backed by no file: code generated at run time (V8, the JVM, LuaJIT...).
+// The kernel's own special mappings are not JIT code.
+bool is_anonymous_code(const MapsEntry& m) {
+  return m.exec && (m.path.empty() || m.path.rfind("[anon", 0) == 0);
 }
+
+struct ModuleFacts {
+  std::string path;      // the mapped file, as /proc/PID/maps names it
+  std::string build_id;  // hex, empty when the file has none
+  uint64_t base = 0;     // runtime address minus this is the address in the file (see below)
+};
 
 }  // namespace
 
 struct Symbolizer::Process {
   Dwfl* dwfl = nullptr;
   std::vector<PerfMapEntry> perf_map;  // sorted by start
+  uint64_t perf_map_bytes = 0;          // the size of the map file when it was read
+  std::vector<MapsEntry> anon_code;    // anonymous executable mappings, sorted by start
+  std::map<Dwfl_Module*, ModuleFacts> modules;
   ~Process() {
     if (dwfl) dwfl_end(dwfl);
+  }
+
+  const ModuleFacts& facts(Dwfl_Module* m, const char* name, Dwarf_Addr start) {
+    auto it = modules.find(m);
+    if (it != modules.end()) return it->second;
+    ModuleFacts f;
+    f.path = name ? name : "";
+    // Frame::offset is the address in the ELF file's own address space (runtime address
+    // minus the load bias): the link-time virtual address that `addr2line -e FILE`,
+    // `eu-addr2line -e FILE`, `gdb FILE` and the file's symbol tables and DWARF use, also in a
+    // separate debug file. For shared objects and PIE executables it is also the distance
+    // from the load base; for a non-PIE executable it is the runtime address itself. It is
+    // not a byte offset into the file.
+    GElf_Addr bias = 0;
+    f.base = dwfl_module_getelf(m, &bias) ? bias : start;
+    const unsigned char* bits = nullptr;
+    GElf_Addr vaddr = 0;
+    int n = dwfl_module_build_id(m, &bits, &vaddr);
+    if (n > 0) f.build_id = hex_build_id(bits, static_cast<size_t>(n));
+    return modules.emplace(m, std::move(f)).first->second;
+  }
+
+  // A frame of a mapped file, named from its symbol tables; false when addr is outside it.
+  bool native_frame(Frame& f, uint64_t lookup) {
+    Dwfl_Module* m = dwfl_addrmodule(dwfl, lookup);
+    if (!m) return true;  // no module: left [unknown]
+    Dwarf_Addr start = 0, end = 0;
+    const char* name =
+        dwfl_module_info(m, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
+    if (lookup < start || lookup >= end) return false;
+    const ModuleFacts& mf = facts(m, name, start);
+    f.module = basename_of(name);
+    f.path = mf.path;
+    f.build_id = mf.build_id;
+    f.offset = f.addr - mf.base;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    // .symtab when the file (or a debug file libdwfl finds for it) has one, else .dynsym:
+    // a stripped program still names the functions it exports.
+    if (const char* s = dwfl_module_addrinfo(m, lookup, &off, &sym, nullptr, nullptr, nullptr)) {
+      f.symbol = demangle(s);
+      f.sym_offset = off + (lookup != f.addr ? 1 : 0);
+    }
+    return true;
+  }
+
+  // Code compiled at run time: no file, so the address is its offset; named when the
+  // runtime's perf map lists it.
+  void jit_frame(Frame& f, uint64_t lookup) const {
+    f.module = "[jit]";
+    f.kind = FrameKind::jit;
+    f.path.clear();
+    f.build_id.clear();
+    f.offset = f.addr;
+    if (const PerfMapEntry* e = perf_entry(lookup)) {
+      f.symbol = e->name;
+      f.sym_offset = f.addr - e->start;
+    }
+  }
+
+  // Reads /tmp/perf-PID.map again when it changed size: runtimes append to it as they
+  // compile (node --perf-basic-prof), or write it at exit (-XX:+DumpPerfMapAtExit).
+  bool reload_perf_map(uint32_t pid) {
+    std::string path = fmt::format("/tmp/perf-{}.map", pid);
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) == perf_map_bytes)
+      return false;
+    auto text = read_file(path, 1 << 26);  // node's map grows to tens of MiB
+    if (!text) return false;
+    perf_map_bytes = static_cast<uint64_t>(st.st_size);
+    perf_map = parse_perf_map(*text);
+    std::sort(perf_map.begin(), perf_map.end(),
+              [](const auto& a, const auto& b) { return a.start < b.start; });
+    return true;
+  }
+
+  const PerfMapEntry* perf_entry(uint64_t addr) const {
+    auto it = std::upper_bound(perf_map.begin(), perf_map.end(), addr,
+                               [](uint64_t a, const PerfMapEntry& e) { return a < e.start; });
+    if (it == perf_map.begin() || addr >= std::prev(it)->start + std::prev(it)->size) return nullptr;
+    return &*std::prev(it);
+  }
+
+  bool in_anon_code(uint64_t addr) const {
+    auto it = std::upper_bound(anon_code.begin(), anon_code.end(), addr,
+                               [](uint64_t a, const MapsEntry& m) { return a < m.start; });
+    return it != anon_code.begin() && addr < std::prev(it)->end;
   }
 };
 
@@ -64,11 +156,13 @@ void Symbolizer::refresh(uint32_t pid) {
       dwfl_report_end(p->dwfl, nullptr, nullptr);
     }
   }
-  if (auto text = read_file(fmt::format("/tmp/perf-{}.map", pid))) {
-    p->perf_map = parse_perf_map(*text);
-    std::sort(p->perf_map.begin(), p->perf_map.end(),
+  if (auto maps = read_file(fmt::format("/proc/{}/maps", pid))) {
+    for (auto& m : parse_maps(*maps))
+      if (is_anonymous_code(m)) p->anon_code.push_back(std::move(m));
+    std::sort(p->anon_code.begin(), p->anon_code.end(),
               [](const auto& a, const auto& b) { return a.start < b.start; });
   }
+  p->reload_perf_map(pid);
   if (!p->dwfl && p->perf_map.empty()) {
     // keep an older view of an exited process rather than nothing
     if (procs_.count(pid)) return;
@@ -80,6 +174,7 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
   Stack out;
   auto it = procs_.find(pid);
   Process* p = it == procs_.end() ? nullptr : it->second.get();
+  bool perf_reread = false;  // at most once per stack
   for (size_t i = 0; i < addrs.size(); ++i) {
     if (out.truncated) break;
     Frame f;
@@ -87,39 +182,20 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
     f.module = "[unknown]";
     // Return addresses point after the call; look up addr-1 so the caller's line is found.
     uint64_t lookup = i == 0 ? f.addr : f.addr - 1;
-    if (p && p->dwfl) {
-      if (Dwfl_Module* m = dwfl_addrmodule(p->dwfl, lookup)) {
-        Dwarf_Addr start = 0, end = 0;
-        const char* name = dwfl_module_info(m, nullptr, &start, &end, nullptr, nullptr,
-                                            nullptr, nullptr);
-        if (lookup < start || lookup >= end) {
-          // not code of any mapped file: the frame-pointer walk went astray
-          out.truncated = true;
-          break;
-        }
-        f.module = basename_of(name);
-        f.offset = f.addr - start;
-        GElf_Off off = 0;
-        GElf_Sym sym;
-        const char* s = dwfl_module_addrinfo(m, lookup, &off, &sym, nullptr, nullptr, nullptr);
-        if (s) {
-          f.symbol = demangle(s);
-          f.sym_offset = off + (lookup != f.addr ? 1 : 0);
-        }
+    if (p && p->in_anon_code(lookup)) {
+      // Before libdwfl: it spans a module from its file's first mapping to its last, and
+      // node maps part of its binary high up, so V8's code would pass for the node binary.
+      if (!p->perf_entry(lookup) && !perf_reread) {
+        p->reload_perf_map(pid);
+        perf_reread = true;
       }
+      p->jit_frame(f, lookup);
+    } else if (p && p->dwfl && !p->native_frame(f, lookup)) {
+      out.truncated = true;  // not code of any mapped file: the frame-pointer walk went astray
+      break;
     }
-    if (f.symbol.empty() && p && !p->perf_map.empty()) {
-      auto jt = std::upper_bound(p->perf_map.begin(), p->perf_map.end(), lookup,
-                                 [](uint64_t a, const PerfMapEntry& e) { return a < e.start; });
-      if (jt != p->perf_map.begin()) {
-        --jt;
-        if (lookup < jt->start + jt->size) {
-          f.module = "[jit]";
-          f.symbol = jt->name;
-          f.sym_offset = f.addr - jt->start;
-        }
-      }
-    }
+    // JIT code in a file mapping (a memfd), when the perf map names it
+    if (f.symbol.empty() && p && p->perf_entry(lookup)) p->jit_frame(f, lookup);
     if (f.module == "[unknown]" && i > 0) {
       // past the last mapped frame the walk read garbage (no frame pointers): stop here
       out.truncated = true;

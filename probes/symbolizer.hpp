@@ -1,5 +1,7 @@
 // Turns user-space addresses of a live process into module+offset and symbol names, with
 // elfutils' libdwfl (ELF symbol tables, PIE, build-ids) and /tmp/perf-PID.map for JIT code.
+// Frames in anonymous executable memory with no perf-map entry are kept as unnamed "[jit]"
+// frames, so the report can say how to get names for them.
 #pragma once
 #include <elfutils/libdwfl.h>
 

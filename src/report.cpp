@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "src/finding_merge.hpp"
+#include "src/jit_frames.hpp"
 #include "src/thread_fold.hpp"
 
 namespace iotrace {
@@ -55,6 +56,7 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
   rep.settings = c.settings;
   rep.losses = c.losses;
   rep.notes = c.notes;
+  if (auto note = unnamed_jit_note(c)) rep.notes.push_back(std::move(*note));
 
   std::map<uint32_t, std::vector<const SyscallRow*>> rows_by_tid;
   for (const auto& r : c.syscalls) rows_by_tid[r.tid].push_back(&r);

@@ -133,6 +133,12 @@ TEST(BashCompletion, CompletesCommandsAndOptions) {
   EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
   files = bash_complete({"iotrace", "report", "man/iotrace."});
   EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  // --debug-dir takes a directory: directories only, and after it the capture file again
+  EXPECT_EQ(bash_complete({"iotrace", "report", "--debug-dir", "tests/do"}),
+            std::set<std::string>{"tests/docs"});
+  EXPECT_TRUE(bash_complete({"iotrace", "report", "--debug-dir", "man/iotrace."}).empty());
+  files = bash_complete({"iotrace", "report", "--debug-dir", "tests", "man/iotrace."});
+  EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
 }
 
 TEST(BashCompletion, ListsExactlyTheOptionsOfEachCommand) {
@@ -163,6 +169,9 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   EXPECT_TRUE(pids.count("1")) << joined(pids);
   auto files = fish_complete("iotrace attach --save-capture man/iotrace.");
   EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  EXPECT_EQ(fish_complete("iotrace report --debug-dir tests/do"),
+            std::set<std::string>{"tests/docs/"});
+  EXPECT_TRUE(fish_complete("iotrace report --debug-dir man/iotrace.").empty());
 }
 
 TEST(FishCompletion, ListsExactlyTheOptionsOfEachCommand) {
@@ -210,6 +219,8 @@ TEST(ZshCompletion, CompletesCommandsAndOptions) {
   EXPECT_NE(feats.find("io_uring"), std::string::npos) << feats;
   EXPECT_NE(feats.find("sched_info"), std::string::npos) << feats;
   EXPECT_NE(feats.find("unwind"), std::string::npos) << feats;
+  std::string dirs = zsh_complete("iotrace report --debug-dir tests/do");
+  EXPECT_NE(dirs.find("BUFFER[iotrace report --debug-dir tests/docs/"), std::string::npos) << dirs;
 }
 
 TEST(ZshCompletion, ListsTheOptionsOfEachCommand) {

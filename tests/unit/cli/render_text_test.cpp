@@ -30,6 +30,16 @@ size_t columns(const std::string& s) {
   return n;
 }
 
+// Process 100 "srv" with an epoll loop on thread 101 that made one 30 ms fsync.
+FlaggedCall& loop_with_slow_fsync(CaptureBuilder& b) {
+  b.process(100, "srv");
+  test::epoll_loop(b, 100, 101, 100, 4);
+  auto& f = b.flagged(101, "fsync", FdKind::regular, FlagKind::slow);
+  f.count = 1;
+  f.total_ns = f.max_ns = f.sleep_ns = 30 * k_ms;
+  return f;
+}
+
 void expect_fits_80_columns(const std::string& text) {
   for (const auto& line : lines_of(text)) EXPECT_LE(columns(line), 80u) << line;
 }
@@ -149,12 +159,8 @@ TEST(RenderText, ThreadNamesAreCutAtFifteenColumnsOnBoundaries) {
 
 TEST(RenderText, LongTargetStringsAreWrappedNotCut) {
   CaptureBuilder b;
-  auto& p = b.process(100, "srv");
-  p.exe = "/opt/" + std::string(150, 'a') + "/srv";
-  test::epoll_loop(b, 100, 101, 100, 4);
-  auto& f = b.flagged(101, "fsync", FdKind::regular, FlagKind::slow);
-  f.count = 1;
-  f.total_ns = f.max_ns = f.sleep_ns = 30 * k_ms;
+  auto& f = loop_with_slow_fsync(b);
+  b.capture().processes[0].exe = "/opt/" + std::string(150, 'a') + "/srv";
   f.stack.frames = {{0x401000, "srv", 0x1000,
                      "std::vector<std::basic_string<char, std::char_traits<char>, std::allocator<char> >, "
                      "std::allocator<std::basic_string<char> > >::_M_realloc_insert(iterator, value_type&&)",
@@ -169,6 +175,27 @@ TEST(RenderText, LongTargetStringsAreWrappedNotCut) {
   EXPECT_NE(text.find("        std::vector<std::basic_string<char, std::char_traits<char>,\n"
                       "          std::allocator<char> >, std::allocator<std::basic_string<char> >\n"
                       "          >::_M_realloc_insert(iterator, value_type&&)+0x40 (srv)\n"),
+            std::string::npos)
+      << text;
+}
+
+// A stripped binary's frame says where it is (module+offset, build-id) so it can be named
+// later; a JIT frame without a perf-map entry gives its address and the notes say why.
+TEST(RenderText, UnnamedFramesSayWhereTheyAre) {
+  CaptureBuilder b;
+  auto& f = loop_with_slow_fsync(b);
+  Frame stripped{0x55d0c0001234, "srv", 0x1234};
+  stripped.path = "/opt/srv";
+  stripped.build_id = "0123456789abcdef0123456789abcdef01234567";
+  Frame jit{0x7f0012345678, "[jit]", 0x7f0012345678};
+  jit.kind = FrameKind::jit;
+  f.stack.frames = {stripped, jit};
+  std::string text = render_text(b.report());
+  EXPECT_NE(text.find("        srv+0x1234 [build-id 0123456789abcdef]\n"
+                      "        [jit] 0x7f0012345678\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("note: 1 stack frame of process 100 (srv) is in JIT-compiled code"),
             std::string::npos)
       << text;
 }

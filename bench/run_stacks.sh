@@ -56,7 +56,7 @@ one() {
   local tpid=$!
   exec {fd}>"$WORK/$tag.in"
   wait_for "$WORK/$tag.out" '^ready' 10 || { echo "run_stacks: target did not start" >&2; return 1; }
-  "$IOTRACE" -v "${feat[@]}" attach "$tpid" --json >"$WORK/$tag.json" 2>"$WORK/$tag.err" &
+  taskset -c 0 "$IOTRACE" -v "${feat[@]}" attach "$tpid" --json >"$WORK/$tag.json" 2>"$WORK/$tag.err" &
   local rpid=$!
   wait_for "$WORK/$tag.err" 'attached' 30 || { echo "run_stacks: iotrace did not attach" >&2; return 1; }
   echo go >&$fd
@@ -68,7 +68,7 @@ one() {
   ns=$(awk -v t="$(field elapsed_ns "$WORK/$tag.out")" -v n="$(field calls "$WORK/$tag.out")" 'BEGIN {printf "%.0f", t / n}')
   copies=$(sed -nE 's/.* ([0-9]+) user stack copies unwound.*/\1/p' "$WORK/$tag.err" | tail -1)
   each=$(sed -nE 's/.*\(([0-9.]+) us each\).*/\1/p' "$WORK/$tag.err" | tail -1)
-  lost=$(jq '.losses.stack // 0' "$WORK/$tag.json" 2>/dev/null)
+  lost=$(jq '.losses.stack_copies // 0' "$WORK/$tag.json" 2>/dev/null)
   echo "$ns ${copies:-0} ${each:--} ${lost:-?}"
 }
 

@@ -61,21 +61,27 @@ static __always_inline void copy_py_frames(struct iot_ustack_event *e, __u32 tgi
 	}
 }
 
-/* The stack from sp up to its top is mapped and was touched; how far the top is, the program
- * cannot tell cheaply, so it tries from 16 KiB down a page at a time (a failed read only
- * faults). */
+/* The stack from sp up to its top is mapped and was touched, but where the mapping ends (a
+ * thread's stack ends a few KiB above a shallow sp, at its thread control block and then a
+ * guard page) the program cannot tell cheaply. One byte is read at each following page until
+ * one fails, then the readable part is copied at once: a failed 16 KiB copy would first copy
+ * all that is readable and then fault, once per size tried. */
 static __always_inline __u32 copy_stack(__u8 *dst, __u64 sp)
 {
-	__u32 first = 4096 - (sp & 4095);
+	__u32 len = 4096 - (sp & 4095);
+	__u64 page = (sp & ~4095ull) + 4096;
+	__u8 b;
 
-	for (int pages = 3; pages >= 0; pages--) {
-		__u32 len = first + pages * 4096;
-		if (len > IOT_USTACK_BYTES)
-			len = IOT_USTACK_BYTES;
-		if (!bpf_probe_read_user(dst, len, (void *)sp))
-			return len;
+	for (int i = 0; i < IOT_USTACK_BYTES / 4096 - 1; i++, page += 4096) {
+		if (bpf_probe_read_user(&b, 1, (void *)page))
+			break;
+		len += 4096;
 	}
-	return 0;
+	if (len > IOT_USTACK_BYTES)
+		len = IOT_USTACK_BYTES;
+	if (bpf_probe_read_user(dst, len, (void *)sp))
+		return 0;
+	return len;
 }
 
 static __always_inline void send_ustack(struct pt_regs *regs, const struct iot_flag_key *key, __u32 tgid)
@@ -101,7 +107,11 @@ static __always_inline void send_ustack(struct pt_regs *regs, const struct iot_f
 	}
 	e->len = copy_stack(e->data, BPF_CORE_READ(regs, sp));
 	copy_py_frames(e, tgid, key->tid);
-	bpf_ringbuf_submit(e, 0);
+	/* User space polls at least every 100 ms; waking it for each copy costs the traced thread
+	 * more than the copy. Wake it only once the buffer is half full. */
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&iot_ustacks, BPF_RB_AVAIL_DATA) > 2 * 1024 * 1024
+				      ? BPF_RB_FORCE_WAKEUP
+				      : BPF_RB_NO_WAKEUP);
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cstring>
 
 #include "probes/elf_names.hpp"
@@ -50,6 +51,9 @@ struct Symbolizer::Process {
   uint64_t perf_map_bytes = 0;          // the size of the map file when it was read
   std::vector<MapsEntry> anon_code;    // anonymous executable mappings, sorted by start
   std::map<Dwfl_Module*, ModuleFacts> modules;
+  // Named native frames by address (and whether it was the innermost frame): libdwfl searches
+  // a module's symbol table linearly for each address, and unwound stacks repeat addresses.
+  std::unordered_map<uint64_t, std::pair<bool, Frame>> named;
   ~Process() {
     if (dwfl) dwfl_end(dwfl);
   }
@@ -190,9 +194,15 @@ Stack Symbolizer::symbolize(uint32_t pid, const std::vector<uint64_t>& addrs) {
         perf_reread = true;
       }
       p->jit_frame(f, lookup);
-    } else if (p && p->dwfl && !p->native_frame(f, lookup)) {
-      out.truncated = true;  // not code of any mapped file: the frame-pointer walk went astray
-      break;
+    } else if (p && p->dwfl) {
+      uint64_t key = f.addr * 2 + (i == 0);
+      auto [c, fresh] = p->named.try_emplace(key);
+      if (fresh) c->second = {p->native_frame(f, lookup), f};
+      if (!c->second.first) {
+        out.truncated = true;  // not code of any mapped file: the frame-pointer walk went astray
+        break;
+      }
+      f = c->second.second;
     }
     // JIT code in a file mapping (a memfd), when the perf map names it
     if (f.symbol.empty() && p && p->perf_entry(lookup)) p->jit_frame(f, lookup);

@@ -212,4 +212,15 @@ TEST_F(Loss, StackFloodCountsEveryCallAndEveryLostStack) {
   EXPECT_GT(without_stack, 0u);
   EXPECT_EQ(losses.at("flagged_full").get<uint64_t>(), 0u);
   EXPECT_EQ(r.report.at("losses").at("stacks").get<uint64_t>(), lost_calls);
+  // Each site with a stack id had its stack copied at its first call: either a copy arrived
+  // (unwound with CFI) or it was dropped and counted (the site keeps the frame-pointer walk).
+  uint64_t unwound = 0, walked = 0;
+  for (const auto& f : r.capture.at("flagged")) {
+    if (f.at("stack").at("lost").get<bool>()) continue;
+    (f.at("stack").value("unwinder", "") == "dwarf" ? unwound : walked) += 1;
+  }
+  EXPECT_GT(unwound, 0u);
+  EXPECT_LE(walked, losses.at("stack_copy").get<uint64_t>())
+      << "a site without an unwound copy is one whose copies were counted as lost";
+  EXPECT_EQ(r.report.at("losses").at("stack_copies"), losses.at("stack_copy"));
 }

@@ -24,6 +24,15 @@ const CLI::Validator k_non_empty_duration(
 
 }  // namespace
 
+void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded) {
+  cmd->add_flag("--hist", hist,
+                "Also print a log2 latency histogram per syscall and fd kind (text report)");
+  cmd->add_option("--folded", folded,
+                  "Also write folded stacks of blocked event-loop time (flagged calls and stalls, "
+                  "in microseconds) to FILE, for flamegraph.pl, inferno or speedscope")
+      ->type_name("FILE");
+}
+
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads) {
   cmd->add_flag("--all-threads", all_threads,
                 "Give every thread its own entry in the report (default: short-lived threads "
@@ -71,6 +80,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("DURATION")
       ->check(k_non_empty_duration);
   add_all_threads_flag(attach, a.attach.all_threads);
+  add_picture_options(attach, a.attach.hist, a.attach.folded);
   add_policy_options(attach, a.attach.policy);
 
   add_run_command(*app, a.run);
@@ -89,6 +99,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("FILE");
   add_output_options(report, a.report.json, a.report.output);
   add_all_threads_flag(report, a.report.all_threads);
+  add_picture_options(report, a.report.hist, a.report.folded);
   report->add_option("--debug-dir", a.report.debug_dirs,
                      "Name stack frames of stripped binaries from separate debug files in DIR "
                      "(DIR/.build-id/xx/rest.debug, or the binary's .gnu_debuglink name in DIR, "

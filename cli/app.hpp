@@ -21,6 +21,8 @@ struct AttachArgs {
   std::string save_capture;
   std::string interval;  // compact reports this often while tracing; empty: off
   bool all_threads = false;
+  bool hist = false;
+  std::string folded;
   PolicyArgs policy;
 };
 
@@ -34,6 +36,8 @@ struct RunArgs {
   std::string kill_after = "2s";
   std::string user;
   bool all_threads = false;
+  bool hist = false;
+  std::string folded;
   PolicyArgs policy;
 };
 
@@ -61,6 +65,8 @@ struct ReportArgs {
   bool json = false;
   std::string output;
   bool all_threads = false;
+  bool hist = false;
+  std::string folded;
   std::vector<std::string> debug_dirs;  // --debug-dir: where separate debug files are
 };
 
@@ -90,5 +96,7 @@ int run_demo(const AppArgs& args);
 int run_report(const AppArgs& args);
 // --all-threads, shared by attach, run and report.
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
+// --hist and --folded, shared by attach, run and report.
+void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded);
 
 }  // namespace iotrace::cli

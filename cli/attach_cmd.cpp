@@ -13,6 +13,7 @@
 #include "cli/trace_session.hpp"
 #include "probes/debug_resolver.hpp"
 #include "src/capture_json.hpp"
+#include "src/folded_stacks.hpp"
 
 namespace iotrace::cli {
 
@@ -46,7 +47,7 @@ int run_attach(const AppArgs& args) {
   s.trace.stall_ns =
       stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
-  s.out = {a.json, a.output, a.save_capture};
+  s.out = {a.json, a.output, a.save_capture, a.folded, a.hist};
   s.report.all_threads = a.all_threads;
   CiRun ci;
   ci.suite_name = "iotrace attach " + fmt::format("{}", fmt::join(a.pids, " "));
@@ -99,7 +100,8 @@ int run_report(const AppArgs& args) {
   if (!a.debug_dirs.empty()) resolve_from_debug_dirs(capture.value(), a.debug_dirs);
   ReportOptions opts;
   opts.all_threads = a.all_threads;
-  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}});
+  if (!a.folded.empty()) write_output(a.folded, folded_stacks(capture.value()));
+  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}, {}, a.hist});
   return k_exit_ok;
 }
 

@@ -13,9 +13,12 @@ struct TextOptions {
   size_t max_syscalls = 8;   // per process
   size_t max_findings = 20;
   size_t max_frames = 12;
+  bool hist = false;  // --hist: a latency histogram per syscall and fd kind
 };
 
 std::string render_text(const Report& r, const TextOptions& opts = {});
+// A log2 histogram as bcc's tools print one; empty when it counted nothing.
+std::string render_histogram(const Histogram& h, const std::string& indent);
 nlohmann::json report_to_json(const Report& r);
 std::string render_json(const Report& r);
 

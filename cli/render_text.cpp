@@ -175,6 +175,16 @@ void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& 
   o += "\n";
   for (const auto& l : t.lines("  ")) o += l + "\n";
   if (p.syscalls.size() > n) o += fmt::format("  ... {} more\n", p.syscalls.size() - n);
+  if (!opts.hist) return;
+  // every row, not only the ones the table shows: the histograms are what was asked for
+  for (const auto& s : p.syscalls) {
+    std::string h = render_histogram(s.stats.hist, "    ");
+    if (h.empty()) continue;
+    o += fmt::format("\n  {}: {} calls, p50 {}, p99 {}, max {}\n", call_label(s.nr, s.fd_kind),
+                     format_count(static_cast<double>(s.stats.calls)), format_duration(s.stats.p50_ns()),
+                     format_duration(s.stats.p99_ns()), format_duration(s.stats.max_ns));
+    o += h;
+  }
 }
 
 void render_thread_groups(std::string& o, const ProcessReport& p, const TextOptions& opts) {

@@ -14,6 +14,8 @@ struct OutputOptions {
   bool json = false;
   std::string output;        // file, or empty for stdout
   std::string save_capture;  // developer: also write the raw capture here
+  std::string folded;        // --folded: folded stacks of blocked loop time go here
+  bool hist = false;         // --hist: latency histograms in the text report
 };
 
 struct SessionOptions {

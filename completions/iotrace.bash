@@ -20,7 +20,7 @@ _iotrace_command_opts() {
     case $1 in
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
-                  --stall-threshold --block-threshold --save-capture --all-threads
+                  --stall-threshold --block-threshold --save-capture --all-threads --hist --folded
                   $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
@@ -29,12 +29,12 @@ _iotrace_command_opts() {
             echo "-h --help --json" ;;
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
-                  --block-threshold --kill-after --user --require-success --all-threads
+                  --block-threshold --kill-after --user --require-success --all-threads --hist --folded
                   $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
-            echo "-h --help --json -o --output --all-threads --debug-dir" ;;
+            echo "-h --help --json -o --output --all-threads --hist --folded --debug-dir" ;;
     esac
 }
 
@@ -52,7 +52,7 @@ _iotrace_complete_value() {
     case $1 in
         --no-feature)
             COMPREPLY=($(compgen -W "$_iotrace_features" -- "$cur")) ;;
-        -o | --output | --save-capture)
+        -o | --output | --save-capture | --folded)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
         -i | --interval)

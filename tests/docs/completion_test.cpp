@@ -123,7 +123,10 @@ std::vector<std::string> split_words(const std::string& s) {
 TEST(BashCompletion, CompletesCommandsAndOptions) {
   REQUIRE_PROGRAM("bash");
   EXPECT_EQ(bash_complete({"iotrace", "att"}), std::set<std::string>{"attach"});
-  EXPECT_EQ(bash_complete({"iotrace", "attach", "--fo"}), std::set<std::string>{"--follow-children"});
+  EXPECT_EQ(bash_complete({"iotrace", "attach", "--fo"}),
+            (std::set<std::string>{"--folded", "--follow-children"}));
+  EXPECT_EQ(bash_complete({"iotrace", "report", "c.json", "--hi"}), std::set<std::string>{"--hist"});
+  EXPECT_EQ(bash_complete({"iotrace", "run", "--fold"}), std::set<std::string>{"--folded"});
   EXPECT_EQ(bash_complete({"iotrace", "--no-feature", ""}),
             (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
   // the shell's own pid is a running process
@@ -212,8 +215,9 @@ std::string zsh_complete(const std::string& line) {
 TEST(ZshCompletion, CompletesCommandsAndOptions) {
   REQUIRE_PROGRAM("zsh");
   EXPECT_NE(zsh_complete("iotrace att").find("BUFFER[iotrace attach ]"), std::string::npos);
-  EXPECT_NE(zsh_complete("iotrace attach --fo").find("BUFFER[iotrace attach --follow-children ]"),
+  EXPECT_NE(zsh_complete("iotrace attach --foll").find("BUFFER[iotrace attach --follow-children ]"),
             std::string::npos);
+  EXPECT_NE(zsh_complete("iotrace report --hi").find("BUFFER[iotrace report --hist ]"), std::string::npos);
   std::string feats = zsh_complete("iotrace --no-feature ");
   EXPECT_NE(feats.find("tp_btf"), std::string::npos) << feats;
   EXPECT_NE(feats.find("io_uring"), std::string::npos) << feats;

@@ -2,6 +2,9 @@
 // on Python code: the kernel's copy of the user stack, unwound with the binaries' call-frame
 // information, reaches the handler that made the call; CPython 3.11 frames are named with
 // their function and line.
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -102,4 +105,48 @@ TEST_F(StacksTest, PythonFramesNameTheFunctionFileAndLine) {
   // the callback that called it, and asyncio's own frames, are there too, below it
   EXPECT_TRUE(has(symbols(f->at("stack")), "on_readable")) << f->at("stack").dump(1);
   EXPECT_TRUE(has(symbols(f->at("stack")), "_run")) << f->at("stack").dump(1);
+}
+
+TEST_F(StacksTest, FoldedStacksAndHistogramsOfAKnownLoop) {
+  REQUIRE_BPF();
+  char dir[] = "/tmp/iotrace-folded.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string folded = std::string(dir) + "/loop.folded";
+  TraceResult r = trace_workload({"wl_loop_block_nofp", {"sleep"}, {"--hist", "--folded", folded}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // the 12 sleeps of 30 ms on the loop, under the handler's stack, thread name first
+  std::ifstream in(folded);
+  std::string line;
+  uint64_t sleep_us = 0;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    auto space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    uint64_t v = std::stoull(line.substr(space + 1));
+    EXPECT_GT(v, 0u) << line;
+    if (line.rfind("loop-main;", 0) == 0 && line.find(";handle_sleep;") != std::string::npos &&
+        line.find(";clock_nanosleep ") != std::string::npos)
+      sleep_us += v;
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_GE(sleep_us, 12u * 30000u) << "12 sleeps of at least 30 ms";
+  EXPECT_LT(sleep_us, 12u * 30000u * 3);
+  // --hist: the sleeps' histogram: 12 calls, its rows count 12, none below 16.8 ms
+  auto at = r.out.find("clock_nanosleep: 12 calls");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::istringstream rows(r.out.substr(at));
+  std::getline(rows, line);  // the title
+  std::getline(rows, line);  // the header
+  uint64_t counted = 0;
+  while (std::getline(rows, line) && line.find(" -> ") != std::string::npos) {
+    auto colon = line.find(" : ");
+    ASSERT_NE(colon, std::string::npos) << line;
+    uint64_t n = std::stoull(line.substr(colon + 3));
+    if (n && line.find("ms ->") == std::string::npos) ADD_FAILURE() << "a sleep under 1 ms: " << line;
+    counted += n;
+  }
+  EXPECT_EQ(counted, 12u) << r.out.substr(at);
+  std::remove(folded.c_str());
+  rmdir(dir);
 }

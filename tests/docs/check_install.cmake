@@ -10,7 +10,9 @@ foreach(f
     share/man/man8/iotrace.8
     share/bash-completion/completions/iotrace
     share/zsh/vendor-completions/_iotrace
-    share/fish/vendor_completions.d/iotrace.fish)
+    share/fish/vendor_completions.d/iotrace.fish
+    share/iotrace/iotrace-report.schema.json
+    share/iotrace/iotrace-capture.schema.json)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "cmake --install did not install ${f}:\n${out}")
   endif()

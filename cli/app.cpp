@@ -11,18 +11,18 @@
 namespace iotrace::cli {
 namespace {
 
-void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
-  cmd->add_flag("--json", json, "Write the report as JSON (schema in iotrace(8))");
-  cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
-      ->type_name("FILE");
-}
-
 // An empty DURATION would otherwise read as "not given" (until Ctrl-C, no interval).
 const CLI::Validator k_non_empty_duration(
     [](std::string& s) { return s.empty() ? std::string("invalid duration '': empty") : std::string(); },
     "DURATION");
 
 }  // namespace
+
+void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
+  cmd->add_flag("--json", json, "Write the report as JSON (schema in iotrace(8))");
+  cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
+      ->type_name("FILE");
+}
 
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads) {
   cmd->add_flag("--all-threads", all_threads,
@@ -95,6 +95,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
                      "DIR/.debug or DIR/<binary's directory>); may be given more than once")
       ->type_name("DIR")
       ->allow_extra_args(false);
+
+  add_diff_command(*app, a.diff);
   return app;
 }
 
@@ -132,6 +134,7 @@ int run_app(int argc, char** argv) {
     if (app->got_subcommand("doctor")) return run_doctor_cmd(args);
     if (app->got_subcommand("demo")) return run_demo(args);
     if (app->got_subcommand("report")) return run_report(args);
+    if (app->got_subcommand("diff")) return run_diff(args);
   } catch (const UsageError& e) {
     print_error(e.what(), e.hint);
     return k_exit_usage;

@@ -11,12 +11,6 @@
 namespace iotrace::cli {
 namespace {
 
-void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
-  cmd->add_flag("--json", json, "Write the report as JSON (schema in iotrace(8))");
-  cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
-      ->type_name("FILE");
-}
-
 // An empty DURATION would otherwise read as "not given" (until Ctrl-C, no interval).
 const CLI::Validator k_non_empty_duration(
     [](std::string& s) { return s.empty() ? std::string("invalid duration '': empty") : std::string(); },
@@ -30,6 +24,12 @@ void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded) {
   cmd->add_option("--folded", folded,
                   "Also write folded stacks of blocked event-loop time (flagged calls and stalls, "
                   "in microseconds) to FILE, for flamegraph.pl, inferno or speedscope")
+      ->type_name("FILE");
+}
+
+void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
+  cmd->add_flag("--json", json, "Write the report as JSON (schema in iotrace(8))");
+  cmd->add_option("-o,--output", output, "Write the report to FILE instead of stdout")
       ->type_name("FILE");
 }
 
@@ -106,6 +106,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
                      "DIR/.debug or DIR/<binary's directory>); may be given more than once")
       ->type_name("DIR")
       ->allow_extra_args(false);
+
+  add_diff_command(*app, a.diff);
   return app;
 }
 
@@ -143,6 +145,7 @@ int run_app(int argc, char** argv) {
     if (app->got_subcommand("doctor")) return run_doctor_cmd(args);
     if (app->got_subcommand("demo")) return run_demo(args);
     if (app->got_subcommand("report")) return run_report(args);
+    if (app->got_subcommand("diff")) return run_diff(args);
   } catch (const UsageError& e) {
     print_error(e.what(), e.hint);
     return k_exit_usage;

@@ -70,6 +70,15 @@ struct ReportArgs {
   std::vector<std::string> debug_dirs;  // --debug-dir: where separate debug files are
 };
 
+struct DiffArgs {
+  std::string before, after;
+  bool json = false;
+  std::string output;
+  std::string threshold = "25";  // percent
+  uint64_t min_calls = 100;
+  PolicyArgs policy;  // --fail-on, --policy and --junit only
+};
+
 struct AppArgs {
   bool verbose = false;
   std::vector<std::string> no_feature;
@@ -79,6 +88,7 @@ struct AppArgs {
   TopArgs top;
   DemoArgs demo;
   ReportArgs report;
+  DiffArgs diff;
 };
 
 // Builds the CLI11 app bound to args. Tests use it to check the man page and completions.
@@ -94,6 +104,10 @@ CLI::App* add_top_command(CLI::App& app, TopArgs& args);  // in top_cmd.cpp
 int run_top(const AppArgs& args);
 int run_demo(const AppArgs& args);
 int run_report(const AppArgs& args);
+CLI::App* add_diff_command(CLI::App& app, DiffArgs& args);  // in diff_cmd.cpp
+int run_diff(const AppArgs& args);
+// --json and -o/--output, shared by the commands that write a report.
+void add_output_options(CLI::App* cmd, bool& json, std::string& output);
 // --all-threads, shared by attach, run and report.
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
 // --hist and --folded, shared by attach, run and report.

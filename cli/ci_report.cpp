@@ -32,6 +32,27 @@ std::string text_sections(const std::optional<CommandStatus>& cmd, const Policy&
   if (cmd)
     o += fmt::format("\ncommand: {} (pid {}) {}\n", escape_text(join_argv(cmd->argv)), cmd->pid,
                      describe_outcome(*cmd));
+  return o + policy_text(policy, results);
+}
+
+void print_summary(const std::optional<CommandStatus>& cmd, const Policy& policy,
+                   const std::vector<RuleResult>& results) {
+  if (cmd)
+    print_info(fmt::format("command {} {}", escape_text(cmd->argv.empty() ? "" : cmd->argv[0]),
+                           describe_outcome(*cmd)));
+  print_policy_summary(policy, results);
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return {};
+  return buf;
+}
+
+}  // namespace
+
+std::string policy_text(const Policy& policy, const std::vector<RuleResult>& results) {
+  std::string o;
   if (!policy.has_rules()) return o;
   size_t failed = 0;
   for (const auto& r : results) failed += r.passed ? 0 : 1;
@@ -44,11 +65,7 @@ std::string text_sections(const std::optional<CommandStatus>& cmd, const Policy&
   return o;
 }
 
-void print_summary(const std::optional<CommandStatus>& cmd, const Policy& policy,
-                   const std::vector<RuleResult>& results) {
-  if (cmd)
-    print_info(fmt::format("command {} {}", escape_text(cmd->argv.empty() ? "" : cmd->argv[0]),
-                           describe_outcome(*cmd)));
+void print_policy_summary(const Policy& policy, const std::vector<RuleResult>& results) {
   if (!policy.has_rules()) return;
   size_t failed = 0;
   for (const auto& r : results) failed += r.passed ? 0 : 1;
@@ -70,14 +87,6 @@ void print_summary(const std::optional<CommandStatus>& cmd, const Policy& policy
     }
   }
 }
-
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return {};
-  return buf;
-}
-
-}  // namespace
 
 std::string describe_outcome(const CommandStatus& c) {
   const auto& o = c.outcome;

@@ -41,6 +41,11 @@ std::string describe_outcome(const CommandStatus& c);
 int finish_ci_run(const Report& report, const OutputOptions& out, const Policy& policy,
                   const std::string& junit_path, const CiRun& run);
 
+// The policy section of a text report ("policy: FAILED (1 of 2 rules)" and a line per rule),
+// and the summary of the results on stderr; both empty when the policy has no rules.
+std::string policy_text(const Policy& policy, const std::vector<RuleResult>& results);
+void print_policy_summary(const Policy& policy, const std::vector<RuleResult>& results);
+
 // The current time as ISO 8601 UTC ("2026-11-26T12:00:00"), for JUnit timestamps.
 std::string utc_timestamp_now();
 

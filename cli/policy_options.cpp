@@ -9,22 +9,13 @@
 
 namespace iotrace::cli {
 
-void add_policy_options(CLI::App* cmd, PolicyArgs& a) {
-  const char* group = "Policy (exit status 1 when a rule fails)";
+void add_finding_policy_options(CLI::App* cmd, PolicyArgs& a, const char* group) {
   cmd->add_option("--fail-on", a.fail_on,
                   "Fail on these findings: ids, severities (high) or a severity and above "
                   "(medium+); comma list or repeated")
       ->type_name("ID|SEVERITY[+]")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->group(group);
-  cmd->add_option("--max-stall", a.max_stall,
-                  "Fail when an event-loop iteration takes longer than this (e.g. 50ms)")
-      ->type_name("DURATION")
-      ->group(group);
-  cmd->add_option("--max-syscalls-per-op", a.max_syscalls_per_op,
-                  "Fail when a process makes more I/O syscalls per operation than N")
-      ->type_name("N")
       ->group(group);
   cmd->add_option("--policy", a.policy_file,
                   "Read rules and suppressions from FILE (format in iotrace(8))")
@@ -33,6 +24,19 @@ void add_policy_options(CLI::App* cmd, PolicyArgs& a) {
   cmd->add_option("--junit", a.junit,
                   "Also write the policy results as JUnit XML to FILE (one test case per rule)")
       ->type_name("FILE")
+      ->group(group);
+}
+
+void add_policy_options(CLI::App* cmd, PolicyArgs& a) {
+  const char* group = "Policy (exit status 1 when a rule fails)";
+  add_finding_policy_options(cmd, a, group);
+  cmd->add_option("--max-stall", a.max_stall,
+                  "Fail when an event-loop iteration takes longer than this (e.g. 50ms)")
+      ->type_name("DURATION")
+      ->group(group);
+  cmd->add_option("--max-syscalls-per-op", a.max_syscalls_per_op,
+                  "Fail when a process makes more I/O syscalls per operation than N")
+      ->type_name("N")
       ->group(group);
 }
 

@@ -20,6 +20,8 @@ struct PolicyArgs {
 };
 
 void add_policy_options(CLI::App* cmd, PolicyArgs& args);
+// --fail-on, --policy and --junit alone: what 'diff' shares with attach and run.
+void add_finding_policy_options(CLI::App* cmd, PolicyArgs& args, const char* group);
 
 // The policy file first, then the options on top. Throws UsageError naming the option or
 // the file and line.

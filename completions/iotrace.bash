@@ -4,7 +4,7 @@
 # and long option of the program appears here: a new command gets its own block in
 # _iotrace_command_opts and, if it takes values, in _iotrace_complete_value.
 
-_iotrace_commands="attach run top doctor demo report"
+_iotrace_commands="attach run top doctor demo report diff"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring sched_info unwind"
 # Finding ids and severities, for --fail-on.
@@ -35,6 +35,9 @@ _iotrace_command_opts() {
             echo "-h --help -d --duration --json -o --output" ;;
         report)
             echo "-h --help --json -o --output --all-threads --hist --folded --debug-dir" ;;
+        diff)
+            echo "-h --help --json -o --output --threshold --min-calls --fail-on --policy
+                  --junit" ;;
     esac
 }
 
@@ -79,6 +82,10 @@ _iotrace_complete_value() {
             COMPREPLY=($(compgen -W "10ms 20ms 50ms 100ms 1s 2s 5s" -- "$cur")) ;;
         --max-syscalls-per-op)
             COMPREPLY=($(compgen -W "2 4 8 16" -- "$cur")) ;;
+        --threshold)
+            COMPREPLY=($(compgen -W "10 25 50 100" -- "$cur")) ;;
+        --min-calls)
+            COMPREPLY=($(compgen -W "10 100 1000" -- "$cur")) ;;
         --user)
             COMPREPLY=($(compgen -u -- "$cur")) ;;
         -d | --duration)
@@ -158,7 +165,7 @@ _iotrace() {
     case $cmd in
         attach)
             COMPREPLY=($(compgen -W "$(_iotrace_pids)" -- "$cur")) ;;
-        report)
+        report | diff)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac

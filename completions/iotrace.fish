@@ -4,7 +4,7 @@
 # option of the program appears here: a new command gets a line in the command list and a
 # block of its own below.
 
-set -l iotrace_commands attach run top doctor demo report
+set -l iotrace_commands attach run top doctor demo report diff
 
 # Finding ids and severities, for --fail-on.
 function __iotrace_finding_ids
@@ -40,6 +40,7 @@ complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a to
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a doctor -d 'Check which iotrace features will work here'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a demo -d 'Trace a bundled sample event-loop server'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a report -d 'Render a capture saved with --save-capture'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a diff -d 'Compare two runs and show what changed'
 
 # attach
 set -l c '__fish_seen_subcommand_from attach'
@@ -119,3 +120,15 @@ complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
 complete -c iotrace -n $c -l debug-dir -x -a '(__fish_complete_directories)' -d 'Name stripped frames from debug files in DIR'
+
+# diff
+set -l c '__fish_seen_subcommand_from diff'
+complete -c iotrace -n $c -F -d 'Capture or JSON report'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -l json -d 'Write the comparison as JSON'
+complete -c iotrace -n $c -s o -l output -r -F -d 'Write the comparison to FILE'
+complete -c iotrace -n $c -l threshold -x -a '10 25 50 100' -d 'Report what moved by more than PCT percent (25)'
+complete -c iotrace -n $c -l min-calls -x -a '10 100 1000' -d 'Compare only rows with N calls in both runs (100)'
+complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on new findings with these ids or severities'
+complete -c iotrace -n $c -l policy -r -F -d 'Read fail-on rules and suppressions from FILE'
+complete -c iotrace -n $c -l junit -r -F -d 'Also write JUnit XML to FILE'

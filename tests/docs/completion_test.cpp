@@ -144,6 +144,20 @@ TEST(BashCompletion, CompletesCommandsAndOptions) {
   EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
 }
 
+// diff takes two files (captures or JSON reports), before and after any option.
+TEST(BashCompletion, CompletesDiff) {
+  REQUIRE_PROGRAM("bash");
+  EXPECT_EQ(bash_complete({"iotrace", "dif"}), std::set<std::string>{"diff"});
+  auto files = bash_complete({"iotrace", "diff", "man/iotrace."});
+  EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  files = bash_complete({"iotrace", "diff", "--threshold", "10", "before.json", "man/iotrace."});
+  EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  EXPECT_EQ(bash_complete({"iotrace", "diff", "--thr"}), std::set<std::string>{"--threshold"});
+  EXPECT_TRUE(bash_complete({"iotrace", "diff", "--threshold", ""}).count("25"));
+  auto ids = bash_complete({"iotrace", "diff", "--fail-on", "blocking-call-on-l"});
+  EXPECT_EQ(ids, std::set<std::string>{"blocking-call-on-loop"});
+}
+
 TEST(BashCompletion, ListsExactlyTheOptionsOfEachCommand) {
   REQUIRE_PROGRAM("bash");
   for (const auto& c : cli_commands()) {
@@ -175,6 +189,15 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   EXPECT_EQ(fish_complete("iotrace report --debug-dir tests/do"),
             std::set<std::string>{"tests/docs/"});
   EXPECT_TRUE(fish_complete("iotrace report --debug-dir man/iotrace.").empty());
+}
+
+TEST(FishCompletion, CompletesDiff) {
+  REQUIRE_PROGRAM("fish");
+  EXPECT_EQ(fish_complete("iotrace dif"), std::set<std::string>{"diff"});
+  auto files = fish_complete("iotrace diff man/iotrace.");
+  EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  EXPECT_TRUE(fish_complete("iotrace diff --threshold ").count("25"));
+  EXPECT_TRUE(fish_complete("iotrace diff a.json b.json --fail-on ").count("blocking-call-on-loop"));
 }
 
 TEST(FishCompletion, ListsExactlyTheOptionsOfEachCommand) {
@@ -225,6 +248,15 @@ TEST(ZshCompletion, CompletesCommandsAndOptions) {
   EXPECT_NE(feats.find("unwind"), std::string::npos) << feats;
   std::string dirs = zsh_complete("iotrace report --debug-dir tests/do");
   EXPECT_NE(dirs.find("BUFFER[iotrace report --debug-dir tests/docs/"), std::string::npos) << dirs;
+}
+
+TEST(ZshCompletion, CompletesDiff) {
+  REQUIRE_PROGRAM("zsh");
+  EXPECT_NE(zsh_complete("iotrace dif").find("BUFFER[iotrace diff ]"), std::string::npos);
+  EXPECT_NE(zsh_complete("iotrace diff --thr").find("BUFFER[iotrace diff --threshold="),
+            std::string::npos);
+  std::string files = zsh_complete("iotrace diff man/iotrace.");
+  EXPECT_NE(files.find("BUFFER[iotrace diff man/iotrace.8 ]"), std::string::npos) << files;
 }
 
 TEST(ZshCompletion, ListsTheOptionsOfEachCommand) {

@@ -100,7 +100,11 @@ const PythonFrames::Code& PythonFrames::code(uint32_t pid, Process& p, uint64_t 
   uint64_t type = 0, name = 0, file = 0, table = 0;
   int32_t first = 0;
   // the check that the layout holds: what f_code points to must be a code object
-  if (!read_val(pid, addr + o.ob_type, type) || type != p.code_type) return c;
+  if (!read_val(pid, addr + o.ob_type, type)) return c;  // gone (the process exited)
+  if (type != p.code_type) {
+    c.wrong_type = true;
+    return c;
+  }
   if (!read_val(pid, addr + o.co_qualname, name) || !read_val(pid, addr + o.co_filename, file) ||
       !read_val(pid, addr + o.co_firstlineno, first) || !read_val(pid, addr + o.co_linetable, table))
     return c;
@@ -125,7 +129,7 @@ std::vector<Frame> PythonFrames::resolve(uint32_t pid, const iot_py_frame* frame
   for (size_t i = 0; i < n; ++i) {
     const Code& c = code(pid, p, frames[i].code & ~1ull);
     if (!c.ok) {
-      if (i == 0) p.mismatch = true;  // the innermost frame is live: its code must read back
+      if (i == 0 && c.wrong_type) p.mismatch = true;  // the innermost frame was live at the copy
       break;
     }
     Frame f;

@@ -29,6 +29,7 @@ class PythonFrames {
  private:
   struct Code {
     bool ok = false;
+    bool wrong_type = false;  // read back, and not a code object: the layout does not hold
     std::string name, file, table;
     int first_line = 0;
     uint64_t first_instr = 0;

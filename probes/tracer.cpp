@@ -780,6 +780,9 @@ void Tracer::add_target(uint32_t pid) { impl_->add_target(pid, false); }
 
 void Tracer::poll(int timeout_ms) {
   int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  // Stack copies do not wake the reader (see bpf/ustack.bpf.h): take them at every poll, while
+  // the process whose Python code objects they name still runs.
+  if (err >= 0 || err == -EINTR) err = ring_buffer__consume(impl_->rb);
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));

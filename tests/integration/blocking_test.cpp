@@ -100,7 +100,14 @@ TEST_P(BlockingSplitTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   auto stalls = findings(p, "loop-stall");
   ASSERT_EQ(stalls.size(), 1u) << p.at("findings").dump(1);
   EXPECT_EQ(stalls[0].at("tid").get<int>(), tid_named(p, "loop-main"));
-  EXPECT_GE(stalls[0].at("count").get<int>(), 11);
+  // Each of the 12 iterations stalls. On a busy machine an iteration whose wakeup waited long
+  // for a CPU is called loop-preempted (or cpu-stall) instead: count the loop's stalls of
+  // every kind, which is what the workload controls.
+  int all = 0;
+  for (const char* id : {"loop-stall", "loop-preempted", "cpu-stall"})
+    for (const auto& f : findings(p, id))
+      if (f.at("tid").get<int>() == tid_named(p, "loop-main")) all += f.at("count").get<int>();
+  EXPECT_GE(all, 11) << p.at("findings").dump(1);
 }
 
 INSTANTIATE_TEST_SUITE_P(SplitSources, BlockingSplitTest,
@@ -128,7 +135,10 @@ TEST_F(BlockingTest, FsyncOnTheLoopIsFound) {
 TEST_F(BlockingTest, DiskReadOnTheLoopIsFound) {
   REQUIRE_BPF();
   auto p = trace({"disk"});
-  auto f = loop_finding(p, {"blocking-call-on-loop", "blocking-risk-on-loop"}, "pread64");
+  // asleep on the disk (blocking-call), fast from the page cache (blocking-risk), or slow on CPU
+  // or waiting for one on a busy machine (slow-call): the same call flagged on the loop
+  auto f = loop_finding(p, {"blocking-call-on-loop", "blocking-risk-on-loop", "slow-call-on-loop"},
+                        "pread64");
   ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
   EXPECT_EQ(f.at("fd_kind"), "regular");
   EXPECT_TRUE(stack_has(f, "handle_disk_read") || stack_has(f, "handle_request")) << f.dump(1);

@@ -86,6 +86,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   add_run_command(*app, a.run);
 
   add_top_command(*app, a.top);
+  add_exporter_command(*app, a.exporter);
   add_doctor_command(*app, a.doctor);
 
   auto* demo = app->add_subcommand("demo", "Trace a bundled sample event-loop server and report");
@@ -142,6 +143,7 @@ int run_app(int argc, char** argv) {
     if (app->got_subcommand("attach")) return run_attach(args);
     if (app->got_subcommand("run")) return run_run(args);
     if (app->got_subcommand("top")) return run_top(args);
+    if (app->got_subcommand("exporter")) return run_exporter(args);
     if (app->got_subcommand("doctor")) return run_doctor_cmd(args);
     if (app->got_subcommand("demo")) return run_demo(args);
     if (app->got_subcommand("report")) return run_report(args);

@@ -54,6 +54,19 @@ struct TopArgs {
   std::string stall_threshold = "20ms";
 };
 
+struct ExporterArgs {
+  std::string listen = "127.0.0.1:19731";
+  std::vector<std::string> pids;
+  std::string comm;
+  std::string cgroup;
+  std::string duty = "5s/60s";
+  std::string stall_threshold = "20ms";
+  std::string block_threshold = "5ms";
+  size_t max_processes = 100;
+  size_t max_threads = 16;
+  int windows = 0;
+};
+
 struct DemoArgs {
   std::string duration = "3s";
   bool json = false;
@@ -86,6 +99,7 @@ struct AppArgs {
   RunArgs run;
   DoctorArgs doctor;
   TopArgs top;
+  ExporterArgs exporter;
   DemoArgs demo;
   ReportArgs report;
   DiffArgs diff;
@@ -102,6 +116,8 @@ CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& args);  // in doctor_cmd
 int run_doctor_cmd(const AppArgs& args);
 CLI::App* add_top_command(CLI::App& app, TopArgs& args);  // in top_cmd.cpp
 int run_top(const AppArgs& args);
+CLI::App* add_exporter_command(CLI::App& app, ExporterArgs& args);  // in exporter_cmd.cpp
+int run_exporter(const AppArgs& args);
 int run_demo(const AppArgs& args);
 int run_report(const AppArgs& args);
 CLI::App* add_diff_command(CLI::App& app, DiffArgs& args);  // in diff_cmd.cpp

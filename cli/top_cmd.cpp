@@ -19,6 +19,7 @@
 #include "cli/terminal.hpp"
 #include "probes/tracer.hpp"
 #include "src/capture_delta.hpp"
+#include "src/capture_split.hpp"
 #include "src/duration.hpp"
 #include "src/losses.hpp"
 #include "src/process_summary.hpp"
@@ -53,41 +54,6 @@ std::string clock_now() {
   return buf;
 }
 
-// One capture per process that made calls (or stalled) in the interval. The others need no
-// classification, and host-wide they are most of them; and the analysis indexes a capture's
-// rows for each process it reports, so small captures keep a refresh linear in the rows.
-std::vector<Capture> split_active(Capture d) {
-  std::map<uint32_t, size_t> slot_of_pid;
-  std::map<uint32_t, size_t> slot_of_tid;
-  std::vector<Capture> out;
-  for (auto& t : d.threads) {
-    auto [it, added] = slot_of_pid.emplace(t.pid, out.size());
-    if (added) {
-      Capture c;
-      c.capture_version = d.capture_version;
-      c.iotrace_version = d.iotrace_version;
-      c.kernel = d.kernel;
-      c.duration_ns = d.duration_ns;
-      c.settings = d.settings;
-      out.push_back(std::move(c));
-    }
-    slot_of_tid[t.tid] = it->second;
-    out[it->second].threads.push_back(std::move(t));
-  }
-  for (auto& p : d.processes)
-    if (auto it = slot_of_pid.find(p.pid); it != slot_of_pid.end())
-      out[it->second].processes.push_back(std::move(p));
-  auto route = [&](auto& items, auto member) {
-    for (auto& x : items)
-      if (auto it = slot_of_tid.find(x.tid); it != slot_of_tid.end())
-        (out[it->second].*member).push_back(std::move(x));
-  };
-  route(d.syscalls, &Capture::syscalls);
-  route(d.flagged, &Capture::flagged);
-  route(d.stalls, &Capture::stalls);
-  return out;
-}
-
 class TopView {
  public:
   TopView(const TopArgs& a, bool interactive, uint64_t interval_ns)
@@ -95,7 +61,7 @@ class TopView {
 
   void update(const Capture& delta, size_t traced) {
     rows_.clear();
-    for (const auto& one : split_active(delta))
+    for (const auto& one : split_by_process(delta))
       for (auto& s : summarize_processes(build_report(one))) rows_.push_back(std::move(s));
     traced_ = traced;
     losses_ = delta.losses;

@@ -200,6 +200,22 @@ bool process_alive(uint32_t pid, uint64_t start_ticks) {
   return true;
 }
 
+std::string read_cgroup(uint32_t pid) {
+  auto text = read_file(fmt::format("/proc/{}/cgroup", pid), 1 << 16);
+  return text ? parse_cgroup(*text) : std::string();
+}
+
+std::vector<ProcStat> user_processes() {
+  std::vector<ProcStat> out;
+  for (const auto& name : dir_entries("/proc")) {
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto st = read_stat(static_cast<uint32_t>(std::stoul(name)));
+    if (st && !(st->flags & k_pf_kthread) && st->state != 'Z' && st->state != 'X')
+      out.push_back(std::move(*st));
+  }
+  return out;
+}
+
 bool fill_process(ProcessRecord& p) {
   auto stat = read_stat(p.pid);
   if (!stat || (p.start_time_ticks && stat->start_time_ticks != p.start_time_ticks)) return false;

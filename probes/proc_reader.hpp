@@ -29,6 +29,10 @@ std::string thread_comm(uint32_t pid, uint32_t tid);
 // shows them. Pairs of tid and comm.
 std::vector<std::pair<uint32_t, std::string>> io_worker_tasks(uint32_t pid);
 bool process_alive(uint32_t pid, uint64_t start_ticks);
+// The cgroup path of a process ("/system.slice/nginx.service"); "" when unreadable.
+std::string read_cgroup(uint32_t pid);
+// Every user-space process alive now (kernel threads left out), by /proc/PID/stat.
+std::vector<ProcStat> user_processes();
 std::string kernel_release();
 
 }  // namespace iotrace::probes

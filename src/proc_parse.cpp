@@ -124,6 +124,23 @@ std::optional<uint64_t> parse_stack_limit(std::string_view text) {
   return std::nullopt;
 }
 
+std::string parse_cgroup(std::string_view text) {
+  std::string_view v2, systemd, first;
+  for (auto line : lines(text)) {
+    // hierarchy-ID:controller-list:path; the path may itself contain ':'
+    size_t a = line.find(':');
+    if (a == std::string_view::npos) continue;
+    size_t b = line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;
+    std::string_view id = line.substr(0, a), ctl = line.substr(a + 1, b - a - 1);
+    std::string_view path = line.substr(b + 1);
+    if (id == "0" && ctl.empty()) v2 = path;
+    else if (ctl == "name=systemd") systemd = path;
+    else if (first.empty()) first = path;
+  }
+  return std::string(!v2.empty() ? v2 : !systemd.empty() ? systemd : first);
+}
+
 std::vector<MapsEntry> parse_maps(std::string_view text) {
   std::vector<MapsEntry> out;
   for (auto line : lines(text)) {

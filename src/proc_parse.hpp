@@ -61,4 +61,8 @@ struct PerfMapEntry {
 };
 std::vector<PerfMapEntry> parse_perf_map(std::string_view text);
 
+// /proc/PID/cgroup: the unified (v2) hierarchy's path ("0::/system.slice/nginx.service");
+// on a v1-only host the systemd (name=systemd) hierarchy's, else the first line's. "" if none.
+std::string parse_cgroup(std::string_view text);
+
 }  // namespace iotrace

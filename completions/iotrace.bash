@@ -4,7 +4,7 @@
 # and long option of the program appears here: a new command gets its own block in
 # _iotrace_command_opts and, if it takes values, in _iotrace_complete_value.
 
-_iotrace_commands="attach run top doctor demo report diff"
+_iotrace_commands="attach run top exporter doctor demo report diff"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
 _iotrace_features="tp_btf io_uring sched_info unwind"
 # Finding ids and severities, for --fail-on.
@@ -25,6 +25,9 @@ _iotrace_command_opts() {
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
                   --stall-threshold" ;;
+        exporter)
+            echo "-h --help --listen -p --pid --comm --cgroup --duty --stall-threshold
+                  --block-threshold --max-processes --max-threads --windows" ;;
         doctor)
             echo "-h --help --json" ;;
         run)
@@ -88,6 +91,18 @@ _iotrace_complete_value() {
             COMPREPLY=($(compgen -W "10 100 1000" -- "$cur")) ;;
         --user)
             COMPREPLY=($(compgen -u -- "$cur")) ;;
+        --listen)
+            COMPREPLY=($(compgen -W "127.0.0.1:19731 0.0.0.0:19731" -- "$cur")) ;;
+        --duty)
+            COMPREPLY=($(compgen -W "5s/60s 10s/60s 15s/60s always" -- "$cur")) ;;
+        --comm)
+            COMPREPLY=($(compgen -W "$(cat /proc/[0-9]*/comm 2>/dev/null | sort -u)" -- "$cur")) ;;
+        --cgroup)
+            COMPREPLY=($(compgen -W "$(sed -n 's/^0:://p' /proc/[0-9]*/cgroup 2>/dev/null | sort -u)" -- "$cur")) ;;
+        --max-processes | --max-threads)
+            COMPREPLY=($(compgen -W "16 50 100 200" -- "$cur")) ;;
+        --windows)
+            COMPREPLY=($(compgen -W "1 2 5 0" -- "$cur")) ;;
         -d | --duration)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m" -- "$cur")) ;;
         --stall-threshold | --block-threshold)

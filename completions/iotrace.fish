@@ -4,7 +4,7 @@
 # option of the program appears here: a new command gets a line in the command list and a
 # block of its own below.
 
-set -l iotrace_commands attach run top doctor demo report diff
+set -l iotrace_commands attach run top exporter doctor demo report diff
 
 # Finding ids and severities, for --fail-on.
 function __iotrace_finding_ids
@@ -37,6 +37,7 @@ complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a attach -d 'Trace running processes and report'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a run -d 'Start a command, trace it and check a policy'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a top -d 'Live view of every process doing I/O'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a exporter -d 'Serve loop stalls and I/O models as Prometheus metrics'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a doctor -d 'Check which iotrace features will work here'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a demo -d 'Trace a bundled sample event-loop server'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a report -d 'Render a capture saved with --save-capture'
@@ -72,6 +73,20 @@ complete -c iotrace -n $c -s b -l once -d 'Batch mode: plain snapshots, no keys'
 complete -c iotrace -n $c -s n -l iterations -x -a '1 5 10 0' -d 'Stop after N refreshes'
 complete -c iotrace -n $c -s s -l sort -x -a 'syscalls pid stalls sys-per-op model command' -d 'Initial order'
 complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
+
+# exporter
+set -l c '__fish_seen_subcommand_from exporter'
+complete -c iotrace -n $c -s h -l help -d 'Print help and exit'
+complete -c iotrace -n $c -l listen -x -a '127.0.0.1:19731 0.0.0.0:19731' -d 'Serve /metrics on ADDR:PORT'
+complete -c iotrace -n $c -s p -l pid -x -a '(__iotrace_pids)' -d 'Only this process (repeatable)'
+complete -c iotrace -n $c -l comm -x -a '(cat /proc/[0-9]*/comm 2>/dev/null | sort -u)' -d 'Only processes whose name matches REGEX'
+complete -c iotrace -n $c -l cgroup -x -a '(sed -n "s/^0:://p" /proc/[0-9]*/cgroup 2>/dev/null | sort -u)' -d 'Only processes in this cgroup or below'
+complete -c iotrace -n $c -l duty -x -a '5s/60s 10s/60s 15s/60s always' -d 'Trace ON out of every PERIOD (5s/60s)'
+complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
+complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
+complete -c iotrace -n $c -l max-processes -x -a '16 50 100 200' -d 'Processes with series of their own (100)'
+complete -c iotrace -n $c -l max-threads -x -a '4 16 64' -d 'Thread names per process with series of their own (16)'
+complete -c iotrace -n $c -l windows -x -a '1 2 5 0' -d 'Exit after N tracing windows'
 
 # doctor
 set -l c '__fish_seen_subcommand_from doctor'

@@ -12,9 +12,14 @@ foreach(f
     share/zsh/vendor-completions/_iotrace
     share/fish/vendor_completions.d/iotrace.fish
     share/iotrace/iotrace-report.schema.json
-    share/iotrace/iotrace-capture.schema.json)
+    share/iotrace/iotrace-capture.schema.json
+    lib/systemd/system/iotrace-exporter.service)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "cmake --install did not install ${f}:\n${out}")
   endif()
 endforeach()
-message(STATUS "man page and completions installed under ${PREFIX}")
+file(READ ${PREFIX}/lib/systemd/system/iotrace-exporter.service unit)
+if(NOT unit MATCHES "\nExecStart=${PREFIX}/sbin/iotrace exporter ")
+  message(FATAL_ERROR "the systemd unit does not run the installed iotrace:\n${unit}")
+endif()
+message(STATUS "man page, completions and systemd unit installed under ${PREFIX}")

@@ -158,6 +158,16 @@ TEST(BashCompletion, CompletesDiff) {
   EXPECT_EQ(ids, std::set<std::string>{"blocking-call-on-loop"});
 }
 
+// exporter's values: duty cycles, the default address, cgroups and names of running processes.
+TEST(BashCompletion, CompletesExporter) {
+  REQUIRE_PROGRAM("bash");
+  EXPECT_EQ(bash_complete({"iotrace", "expo"}), std::set<std::string>{"exporter"});
+  EXPECT_TRUE(bash_complete({"iotrace", "exporter", "--duty", ""}).count("5s/60s"));
+  EXPECT_TRUE(bash_complete({"iotrace", "exporter", "--duty", ""}).count("always"));
+  EXPECT_EQ(bash_complete({"iotrace", "exporter", "--listen", "127"}), std::set<std::string>{"127.0.0.1:19731"});
+  EXPECT_TRUE(bash_complete({"iotrace", "exporter", "--cgroup", "/"}).count("/")) << "this process's own cgroup";
+}
+
 TEST(BashCompletion, ListsExactlyTheOptionsOfEachCommand) {
   REQUIRE_PROGRAM("bash");
   for (const auto& c : cli_commands()) {
@@ -189,6 +199,13 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   EXPECT_EQ(fish_complete("iotrace report --debug-dir tests/do"),
             std::set<std::string>{"tests/docs/"});
   EXPECT_TRUE(fish_complete("iotrace report --debug-dir man/iotrace.").empty());
+}
+
+TEST(FishCompletion, CompletesExporter) {
+  REQUIRE_PROGRAM("fish");
+  EXPECT_EQ(fish_complete("iotrace expo"), std::set<std::string>{"exporter"});
+  EXPECT_TRUE(fish_complete("iotrace exporter --duty ").count("5s/60s"));
+  EXPECT_TRUE(fish_complete("iotrace exporter --listen ").count("127.0.0.1:19731"));
 }
 
 TEST(FishCompletion, CompletesDiff) {

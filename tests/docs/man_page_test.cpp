@@ -7,6 +7,7 @@
 #include <set>
 
 #include "docs_support.hpp"
+#include "src/exporter_metrics.hpp"
 #include "src/findings.hpp"
 #include "src/report.hpp"
 #include "src/syscall_table.hpp"
@@ -62,7 +63,8 @@ TEST(ManPage, DocumentsNoOptionTheProgramLacks) {
   std::set<std::string> known(real.begin(), real.end());
   // other programs' options the page quotes: objcopy's, and the Node.js flags that make it
   // write a perf map
-  known.insert({"--only-keep-debug", "--perf-basic-prof", "--perf-basic-prof-only-functions"});
+  known.insert({"--only-keep-debug", "--perf-basic-prof", "--perf-basic-prof-only-functions",
+                "--install", "--now"});  // cmake --install, systemctl enable --now
   for (const auto& tok : long_option_tokens(man_text()))
     EXPECT_TRUE(known.count(tok)) << "man/iotrace.8 mentions " << tok
                                   << ", which no iotrace command accepts";
@@ -161,6 +163,38 @@ TEST(ManPage, EveryMetricIdIsDefinedInMetrics) {
     EXPECT_TRUE(std::regex_search(metrics, tag))
         << "metric " << id << " needs a '.TP' entry '.B " << id << "' in METRICS of man/iotrace.8";
   }
+}
+
+// Every metric family the exporter serves has a '.TP' entry under EXPORTER, and every
+// iotrace_ name there is served.
+TEST(ManPage, EveryExporterMetricIsListedUnderExporter) {
+  Capture c = metric_capture();
+  c.threads[0].stalls = 2;
+  c.threads[0].et_undrained = 1;
+  Stall st;
+  st.tid = 100;
+  st.dur_ns = 30000000;
+  c.stalls.push_back(st);
+  FlaggedCall f;
+  f.tid = 100;
+  f.nr = syscall_nr("fsync").value();
+  f.count = 1;
+  f.total_ns = 9000000;
+  c.flagged.push_back(f);
+  ExporterMetrics m;
+  m.add_window(c, 1.0, {});
+  std::set<std::string> served;
+  for (const auto& fam : m.families({})) served.insert(fam.name);
+  ASSERT_GE(served.size(), 30u) << "the capture no longer exercises every family";
+  const std::string sec = man_section(man_text(), "EXPORTER");
+  ASSERT_FALSE(sec.empty()) << "man/iotrace.8 has no EXPORTER section";
+  for (const auto& name : served) {
+    std::regex tag("(^|\n)\\.TP\n\\.B " + name + "\n");
+    EXPECT_TRUE(std::regex_search(sec, tag)) << "metric " << name << " needs a '.TP' entry under EXPORTER";
+  }
+  std::regex word("iotrace_[a-z_]+");
+  for (auto it = std::sregex_iterator(sec.begin(), sec.end(), word); it != std::sregex_iterator(); ++it)
+    EXPECT_TRUE(served.count(it->str())) << "EXPORTER names " << it->str() << ", which the exporter does not serve";
 }
 
 TEST(ManPage, HasTheSectionsAReaderExpects) {

@@ -1,14 +1,27 @@
 // An epoll event loop that runs until stdin closes: one TCP pair carrying a byte every
 // other iteration, and every 40th iteration a 30 ms sleep on the loop (a stall and a blocking call).
-// For tests that watch a process over time (iotrace top, attach --interval).
+// With argv[1] == "offload" the sleep runs on a worker thread the loop hands it to through a
+// pipe, and the loop never stalls: the offloaded twin.
+// For tests that watch a process over time (iotrace top, attach --interval, exporter).
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <thread>
 
 #include "workload_common.hpp"
 
-int main() {
+int main(int argc, char** argv) {
+  const bool offload = argc > 1 && strcmp(argv[1], "offload") == 0;
+  int work[2];
+  if (pipe(work)) wl::die("pipe");
+  if (offload)
+    std::thread([&] {
+      wl::name_thread("sleeper");
+      char c;
+      while (read(work[0], &c, 1) == 1) usleep(30000);
+    }).detach();
   int fds[2];
   wl::tcp_pair(fds);
   wl::set_nonblock(fds[1]);
@@ -34,6 +47,11 @@ int main() {
       while (read(fds[1], buf, sizeof(buf)) > 0) {
       }
     }
-    if (i % 40 == 39) usleep(30000);
+    if (i % 40 == 39) {
+      if (!offload)
+        usleep(30000);
+      else if (write(work[1], "s", 1) != 1)
+        wl::die("write");
+    }
   }
 }

@@ -194,6 +194,22 @@ TEST(ParsePerfMap, NamesWithSpaces) {
   EXPECT_EQ(p[1].name, "LazyCompile:*handle /srv/app.js:12");
 }
 
+TEST(ParseCgroup, PrefersTheUnifiedHierarchy) {
+  EXPECT_EQ(parse_cgroup("0::/system.slice/nginx.service\n"), "/system.slice/nginx.service");
+  // hybrid host: v1 controllers beside the unified hierarchy
+  EXPECT_EQ(parse_cgroup("12:cpu,cpuacct:/kubepods/pod1\n1:name=systemd:/kubepods/pod1/c2\n"
+                         "0::/kubepods/pod1/c2\n"),
+            "/kubepods/pod1/c2");
+  // v1 only: systemd's hierarchy names the service
+  EXPECT_EQ(parse_cgroup("4:memory:/user.slice\n1:name=systemd:/system.slice/redis.service\n"),
+            "/system.slice/redis.service");
+  EXPECT_EQ(parse_cgroup("4:memory:/docker/abc\n"), "/docker/abc");
+  // a path may itself hold ':'
+  EXPECT_EQ(parse_cgroup("0::/system.slice/a:b.service\n"), "/system.slice/a:b.service");
+  EXPECT_EQ(parse_cgroup(""), "");
+  EXPECT_EQ(parse_cgroup("garbage\n"), "");
+}
+
 }  // namespace
 }  // namespace iotrace
 

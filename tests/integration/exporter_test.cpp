@@ -1,0 +1,251 @@
+// iotrace exporter against the real thing: Debian's Prometheus server scrapes it and is asked,
+// through its HTTP API, for the loop stalls of a blocking loop and of its offloaded twin;
+// promtool checks the exposition; exited processes leave the series; bad input is refused.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace itest;
+using nlohmann::json;
+
+namespace {
+
+bool have_program(const std::string& name) {
+  return system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+#define REQUIRE_PROMETHEUS()                                                              \
+  do {                                                                                    \
+    if (!have_program("prometheus") || !have_program("promtool")) {                       \
+      if (in_ci()) FAIL() << "prometheus/promtool missing (Debian package prometheus)";  \
+      GTEST_SKIP() << "needs Debian's prometheus package";                                \
+    }                                                                                     \
+  } while (0)
+
+int free_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(s);
+  return port;
+}
+
+std::string get(int port, const std::string& path, int* status = nullptr) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(10);
+  auto r = c.Get(path.c_str());
+  if (status) *status = r ? r->status : -1;
+  return r ? r->body : std::string();
+}
+
+// Waits until cond() holds, up to timeout_s; returns whether it did.
+template <typename F>
+bool eventually(int timeout_s, F cond) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return cond();
+}
+
+class ExporterTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (pid_t p : {exporter_.pid, prometheus_.pid})
+      if (p > 0) {
+        kill(p, SIGTERM);
+        if (wait_exit(p, 15000) < 0) kill(p, SIGKILL);
+      }
+    for (auto* c : {&blocking_, &offloaded_})
+      if (c->pid > 0) {
+        close(c->in);  // the loop ends when stdin closes
+        if (wait_exit(c->pid, 5000) < 0) kill(c->pid, SIGKILL);
+      }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (bpf_available()) {
+      EXPECT_TRUE(leftover_programs().empty()) << "the exporter left programs loaded";
+    }
+  }
+
+  int start_loop(Child& c, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {workload_bin("wl_top_loop")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    c = spawn(argv);
+    std::string ready = read_line(c.out);
+    EXPECT_EQ(ready.rfind("ready ", 0), 0u) << ready;
+    if (write(c.in, "go\n", 3) != 3) ADD_FAILURE() << "cannot start the workload";
+    return std::stoi(ready.substr(6));
+  }
+
+  // Starts the exporter and waits for /healthz.
+  void start_exporter(const std::vector<std::string>& args) {
+    port_ = free_port();
+    std::vector<std::string> argv = {iotrace_bin(), "exporter", "--listen",
+                                     "127.0.0.1:" + std::to_string(port_)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    exporter_ = spawn(argv);
+    int status = 0;
+    ASSERT_TRUE(eventually(20, [&] { return get(port_, "/healthz", &status), status == 200; }))
+        << "the exporter never answered /healthz";
+  }
+
+  // The series of a PromQL query's answer.
+  json query(int port, const std::string& promql) {
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
+    if (!r || r->status != 200) return json::array();
+    json j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "success") return json::array();
+    return j["data"]["result"];
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  Child blocking_, offloaded_, exporter_, prometheus_;
+};
+
+TEST_F(ExporterTest, PrometheusSeesTheBlockingLoopStallAndNotItsOffloadedTwin) {
+  REQUIRE_BPF();
+  REQUIRE_PROMETHEUS();
+  int blocking = start_loop(blocking_, {});
+  int offloaded = start_loop(offloaded_, {"offload"});
+  // The loops sleep 30 ms: a threshold of 25 ms keeps a busy machine's preemptions of the
+  // offloaded loop (a few ms) from counting as stalls.
+  start_exporter({"-p", std::to_string(blocking), "-p", std::to_string(offloaded), "--duty", "2s/2s",
+                  "--stall-threshold", "25ms"});
+
+  char tmpl[] = "/tmp/iotrace-prom-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+  int prom_port = free_port();
+  {
+    std::ofstream cfg(dir_ + "/prometheus.yml");
+    cfg << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        << "scrape_configs:\n  - job_name: iotrace\n    static_configs:\n"
+        << "      - targets: ['127.0.0.1:" << port_ << "']\n";
+  }
+  prometheus_ = spawn({"/bin/sh", "-c",
+                       "exec prometheus --config.file=" + dir_ + "/prometheus.yml --storage.tsdb.path=" +
+                           dir_ + "/data --web.listen-address=127.0.0.1:" + std::to_string(prom_port) +
+                           " >" + dir_ + "/prometheus.log 2>&1"},
+                      false);
+
+  const std::string stalls_a = "iotrace_loop_stalls_total{pid=\"" + std::to_string(blocking) + "\"}";
+  json got;
+  ASSERT_TRUE(eventually(90, [&] { return (got = query(prom_port, stalls_a)).size() > 0; }))
+      << "Prometheus never had " << stalls_a;
+  ASSERT_EQ(got.size(), 1u) << got.dump();
+  EXPECT_EQ(got[0]["metric"]["comm"], "wl_top_loop");
+  EXPECT_EQ(got[0]["metric"]["thread"], "wl_top_loop");
+  EXPECT_EQ(got[0]["metric"]["job"], "iotrace");
+  EXPECT_GT(std::stod(got[0]["value"][1].get<std::string>()), 0.0);
+
+  const std::string sleeps = "iotrace_loop_blocking_calls_total{pid=\"" + std::to_string(blocking) +
+                             "\",syscall=\"clock_nanosleep\",kind=\"slow\"}";
+  EXPECT_EQ(query(prom_port, sleeps).size(), 1u) << "the stalls' sleeps are blocking calls on the loop";
+
+  // The twin was traced and scraped (its model is there), and never stalled.
+  const std::string twin = "{pid=\"" + std::to_string(offloaded) + "\"}";
+  json model = query(prom_port, "iotrace_process_io_model" + twin);
+  ASSERT_EQ(model.size(), 1u) << "the offloaded twin was not scraped";
+  EXPECT_EQ(model[0]["metric"]["model"], "epoll");
+  EXPECT_EQ(query(prom_port, "iotrace_loop_stalls_total" + twin).size(), 0u);
+  EXPECT_EQ(query(prom_port, "iotrace_loop_blocking_calls_total{pid=\"" + std::to_string(offloaded) +
+                                 "\",kind=\"slow\"}")
+                .size(),
+            0u);
+
+  // The exposition passes Prometheus's own linter.
+  std::string text = get(port_, "/metrics");
+  ASSERT_NE(text.find("iotrace_loop_stalls_total"), std::string::npos);
+  std::ofstream(dir_ + "/metrics.txt") << text;
+  int rc = system(("promtool check metrics < " + dir_ + "/metrics.txt > " + dir_ + "/promtool.out 2>&1").c_str());
+  std::ifstream out(dir_ + "/promtool.out");
+  std::string lint((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << lint;
+  EXPECT_EQ(lint, "");
+
+  // SIGTERM: a clean exit with nothing attached (TearDown checks the programs).
+  kill(exporter_.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(exporter_.pid, 15000), 0);
+  exporter_.pid = -1;
+}
+
+// Processes that come and go leave the series: after they exited and a window published
+// their last counts, nothing of them is left, and the series count follows the live processes.
+TEST_F(ExporterTest, ExitedProcessesLeaveTheSeries) {
+  REQUIRE_BPF();
+  // duty-cycled: every window scans for matching processes anew
+  start_exporter({"--comm", "^wl_top_loop$", "--duty", "1s/2s"});
+  std::vector<int> gone;
+  for (int round = 0; round < 3; ++round) {
+    Child c;
+    int pid = start_loop(c, {});
+    const std::string series = "iotrace_syscalls_total{pid=\"" + std::to_string(pid) + "\"";
+    EXPECT_TRUE(eventually(20, [&] { return get(port_, "/metrics").find(series) != std::string::npos; }))
+        << "the exporter never served " << series;
+    close(c.in);
+    EXPECT_EQ(wait_exit(c.pid, 5000), 0);
+    gone.push_back(pid);
+  }
+  int live = start_loop(blocking_, {});
+  const std::string live_series = "iotrace_syscalls_total{pid=\"" + std::to_string(live) + "\"";
+  std::string text;
+  ASSERT_TRUE(eventually(30, [&] {
+    text = get(port_, "/metrics");
+    for (int pid : gone)
+      if (text.find("pid=\"" + std::to_string(pid) + "\"") != std::string::npos) return false;
+    return text.find(live_series) != std::string::npos;
+  })) << text;
+  EXPECT_NE(text.find("\niotrace_exporter_processes 1\n"), std::string::npos) << text;
+}
+
+TEST(ExporterCli, RefusesBadInputWithTheDocumentedStatus) {
+  auto r = run_iotrace({"exporter", "--duty", "5s"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("ON/PERIOD"), std::string::npos) << r.err;
+  r = run_iotrace({"exporter", "--duty", "10s/5s"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run_iotrace({"exporter", "--listen", "127.0.0.1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run_iotrace({"exporter", "--comm", "("});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_EQ(wait_exit(dead), 0);
+  r = run_iotrace({"exporter", "-p", std::to_string(dead)});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  // a port already taken: status 4 before anything is loaded
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  listen(s, 1);
+  socklen_t len = sizeof(a);
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  r = run_iotrace({"exporter", "--listen", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))});
+  close(s);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("cannot listen"), std::string::npos) << r.err;
+}
+
+}  // namespace

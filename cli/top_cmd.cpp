@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <map>
 
 #include "cli/app.hpp"
 #include "cli/errors.hpp"

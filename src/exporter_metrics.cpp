@@ -111,7 +111,10 @@ struct ExporterMetrics::State {
         s.wait_events += scale * static_cast<double>(r.ret_sum);
       }
     }
-    add_histograms(one, s, scale);
+    // Histograms are 16 series each: kept for processes with an event loop, the ones whose
+    // latencies the findings are about, so a host's other processes add none.
+    bool has_loop = std::any_of(one.threads.begin(), one.threads.end(), [](const auto& t) { return t.loop; });
+    if (has_loop) add_histograms(one, s, scale);
     auto thread_series = [&](uint32_t tid) -> ThreadSeries& {
       auto it = thread_of.find(tid);
       std::string name = it == thread_of.end() ? std::string(k_other) : it->second->comm;

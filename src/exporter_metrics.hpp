@@ -27,7 +27,7 @@ namespace iotrace {
 struct ExporterLimits {
   size_t max_processes = 100;
   size_t max_threads = 16;   // distinct thread names per process
-  size_t max_syscalls = 8;   // latency histograms per process (busiest by time; the rest "other")
+  size_t max_syscalls = 4;   // latency histograms per process (busiest by time; the rest "other")
 };
 
 // Figures about the exporter itself, gathered by its caller at scrape time.

@@ -46,11 +46,38 @@ static __always_inline bool copy_due(struct iot_flag_val *v)
 	return now - v->copy_ns >= 1000000000ull;
 }
 
+/* Every flagged call on the timeline, the ones whose site found no room in iot_flagged too. */
+static __always_inline void tl_flag(struct iot_flag_rec *r)
+{
+	struct iot_tl_call *e = tl_reserve(sizeof(*e));
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = IOT_TL_FLAG;
+	e->hdr.size = sizeof(*e);
+	e->tid = r->tid;
+	e->tgid = r->tgid;
+	e->start_ns = now - r->lat_ns;
+	e->dur_ns = r->lat_ns;
+	e->sleep_ns = r->sleep_ns;
+	e->runq_ns = r->runq_ns;
+	e->nr = r->nr;
+	e->stack = r->stack;
+	e->kind = r->kind;
+	e->fd_kind = r->fd_kind;
+	tl_submit(e);
+}
+
 static __always_inline void record_flag(struct iot_flag_rec *r)
 {
 	struct iot_flag_key key = {};
 	struct iot_flag_val *v;
 	__u32 zero = 0;
+
+	if (cfg_timeline)
+		tl_flag(r);
 
 	key.tid = r->tid;
 	key.stack_id = r->stack;

@@ -49,21 +49,12 @@ static __always_inline bool copy_due(struct iot_flag_val *v)
 /* Every flagged call on the timeline, the ones whose site found no room in iot_flagged too. */
 static __always_inline void tl_flag(struct iot_flag_rec *r)
 {
-	struct iot_tl_call *e = tl_reserve(sizeof(*e));
-	__u64 now = bpf_ktime_get_ns();
+	struct iot_tl_call *e = tl_call(IOT_TL_FLAG, r->tid, r->tgid, bpf_ktime_get_ns(), r->lat_ns, r->nr);
 
 	if (!e)
 		return;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = IOT_TL_FLAG;
-	e->hdr.size = sizeof(*e);
-	e->tid = r->tid;
-	e->tgid = r->tgid;
-	e->start_ns = now - r->lat_ns;
-	e->dur_ns = r->lat_ns;
 	e->sleep_ns = r->sleep_ns;
 	e->runq_ns = r->runq_ns;
-	e->nr = r->nr;
 	e->stack = r->stack;
 	e->kind = r->kind;
 	e->fd_kind = r->fd_kind;

@@ -36,6 +36,25 @@ static __always_inline void tl_submit(void *e)
 				      : BPF_RB_NO_WAKEUP);
 }
 
+/* A wait's or a flagged call's record, reserved and filled but for its kind's own fields. */
+static __always_inline struct iot_tl_call *tl_call(__u32 type, __u32 tid, __u32 tgid, __u64 end, __u64 lat, long nr)
+{
+	struct iot_tl_call *e = tl_reserve(sizeof(*e));
+
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->tid = tid;
+	e->tgid = tgid;
+	e->start_ns = end - lat;
+	e->dur_ns = lat;
+	e->nr = nr;
+	e->stack = -1;
+	return e;
+}
+
 static __always_inline void tl_wait(struct iot_thread *t, __u32 tid, __u64 now, __u64 lat, long nr, long ret)
 {
 	struct iot_tl_call *e;
@@ -44,19 +63,10 @@ static __always_inline void tl_wait(struct iot_thread *t, __u32 tid, __u64 now, 
 	t->tl_waits++;
 	if (ret > 0)
 		t->tl_events += ret;
-	e = tl_reserve(sizeof(*e));
+	e = tl_call(IOT_TL_WAIT, tid, t->tgid, now, lat, nr);
 	if (!e)
 		return;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = IOT_TL_WAIT;
-	e->hdr.size = sizeof(*e);
-	e->tid = tid;
-	e->tgid = t->tgid;
-	e->start_ns = now - lat;
-	e->dur_ns = lat;
 	e->ret = ret;
-	e->nr = nr;
-	e->stack = -1;
 	tl_submit(e);
 }
 

@@ -20,13 +20,17 @@ void TimelineRecorder::add(const void* data, size_t size) {
   if (size < sizeof(iot_event_hdr)) return;
   const auto* hdr = static_cast<const iot_event_hdr*>(data);
   TimelineRecord r;
+  // every kind starts with the thread, its process and an interval
+  auto span = [&](TimelineKind kind, uint32_t tid, uint32_t tgid, uint64_t start, uint64_t dur) {
+    r.kind = kind;
+    r.tid = tid;
+    r.pid = tgid;
+    r.start_ns = rel(start);
+    r.dur_ns = dur;
+  };
   if (hdr->type == IOT_TL_ITER && size >= sizeof(iot_tl_iter)) {
     const auto& e = *static_cast<const iot_tl_iter*>(data);
-    r.kind = TimelineKind::iteration;
-    r.tid = e.it.tid;
-    r.pid = e.it.tgid;
-    r.start_ns = rel(e.it.start_ns);
-    r.dur_ns = e.it.dur_ns;
+    span(TimelineKind::iteration, e.it.tid, e.it.tgid, e.it.start_ns, e.it.dur_ns);
     r.nr = e.it.max_nr;
     r.stack_id = e.it.max_stack;
     r.max_sys_ns = e.it.max_sys_ns;
@@ -38,11 +42,8 @@ void TimelineRecorder::add(const void* data, size_t size) {
     r.stall = e.stall;
   } else if ((hdr->type == IOT_TL_WAIT || hdr->type == IOT_TL_FLAG) && size >= sizeof(iot_tl_call)) {
     const auto& e = *static_cast<const iot_tl_call*>(data);
-    r.kind = hdr->type == IOT_TL_WAIT ? TimelineKind::wait : TimelineKind::flagged;
-    r.tid = e.tid;
-    r.pid = e.tgid;
-    r.start_ns = rel(e.start_ns);
-    r.dur_ns = e.dur_ns;
+    span(hdr->type == IOT_TL_WAIT ? TimelineKind::wait : TimelineKind::flagged, e.tid, e.tgid, e.start_ns,
+         e.dur_ns);
     r.nr = e.nr;
     r.ret = e.ret;
     r.stack_id = e.stack;
@@ -52,11 +53,7 @@ void TimelineRecorder::add(const void* data, size_t size) {
     r.runq_ns = e.runq_ns;
   } else if (hdr->type == IOT_TL_TICK && size >= sizeof(iot_tl_tick)) {
     const auto& e = *static_cast<const iot_tl_tick*>(data);
-    r.kind = TimelineKind::tick;
-    r.tid = e.tid;
-    r.pid = e.tgid;
-    r.start_ns = rel(e.start_ns);
-    r.dur_ns = e.dur_ns;
+    span(TimelineKind::tick, e.tid, e.tgid, e.start_ns, e.dur_ns);
     r.calls = e.calls;
     r.waits = e.waits;
     r.events = e.events;

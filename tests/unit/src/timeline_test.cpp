@@ -23,27 +23,27 @@ Capture names() {
   return b.capture();
 }
 
-TimelineRecord wait(uint64_t start_ms, uint64_t dur_ms, int64_t events) {
+// A record of the loop thread over [start_ms, start_ms + dur_ms).
+TimelineRecord on_loop(TimelineKind kind, uint64_t start_ms, uint64_t dur_ms, const char* call) {
   TimelineRecord r;
-  r.kind = TimelineKind::wait;
+  r.kind = kind;
   r.pid = k_pid;
   r.tid = k_loop;
-  r.nr = nr_of("epoll_wait");
+  r.nr = nr_of(call);
   r.start_ns = start_ms * k_ms;
   r.dur_ns = dur_ms * k_ms;
+  return r;
+}
+
+TimelineRecord wait(uint64_t start_ms, uint64_t dur_ms, int64_t events) {
+  TimelineRecord r = on_loop(TimelineKind::wait, start_ms, dur_ms, "epoll_wait");
   r.ret = events;
   return r;
 }
 
 TimelineRecord iteration(uint64_t start_ms, uint64_t dur_ms, bool stall, int32_t stack_id = -1) {
-  TimelineRecord r;
-  r.kind = TimelineKind::iteration;
-  r.pid = k_pid;
-  r.tid = k_loop;
-  r.nr = nr_of("clock_nanosleep");
+  TimelineRecord r = on_loop(TimelineKind::iteration, start_ms, dur_ms, "clock_nanosleep");
   r.stack_id = stack_id;
-  r.start_ns = start_ms * k_ms;
-  r.dur_ns = dur_ms * k_ms;
   r.max_sys_ns = (dur_ms ? dur_ms - 1 : 0) * k_ms;
   r.sleep_ns = r.max_sys_ns;
   r.cpu_ns = k_ms;
@@ -53,14 +53,8 @@ TimelineRecord iteration(uint64_t start_ms, uint64_t dur_ms, bool stall, int32_t
 }
 
 TimelineRecord flagged(uint64_t start_ms, uint64_t dur_ms, int32_t stack_id) {
-  TimelineRecord r;
-  r.kind = TimelineKind::flagged;
-  r.pid = k_pid;
-  r.tid = k_loop;
-  r.nr = nr_of("clock_nanosleep");
+  TimelineRecord r = on_loop(TimelineKind::flagged, start_ms, dur_ms, "clock_nanosleep");
   r.stack_id = stack_id;
-  r.start_ns = start_ms * k_ms;
-  r.dur_ns = dur_ms * k_ms;
   return r;
 }
 

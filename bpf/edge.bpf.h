@@ -110,6 +110,7 @@ static __always_inline void check_et_drained(void *ctx, struct iot_thread *t, __
 			struct iot_flag_rec r = {
 				.tid = tid, .nr = t->et_nr[i], .fd_kind = t->et_kind[i],
 				.kind = IOT_FLAG_ET, .queued = left < t->et_left[i] ? left : t->et_left[i],
+				.tgid = t->tgid, /* for the timeline */
 			};
 			t->et_undrained++;
 			user_stack_id(ctx, &r.stack);

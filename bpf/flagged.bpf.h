@@ -46,11 +46,29 @@ static __always_inline bool copy_due(struct iot_flag_val *v)
 	return now - v->copy_ns >= 1000000000ull;
 }
 
+/* Every flagged call on the timeline, the ones whose site found no room in iot_flagged too. */
+static __always_inline void tl_flag(struct iot_flag_rec *r)
+{
+	struct iot_tl_call *e = tl_call(IOT_TL_FLAG, r->tid, r->tgid, bpf_ktime_get_ns(), r->lat_ns, r->nr);
+
+	if (!e)
+		return;
+	e->sleep_ns = r->sleep_ns;
+	e->runq_ns = r->runq_ns;
+	e->stack = r->stack;
+	e->kind = r->kind;
+	e->fd_kind = r->fd_kind;
+	tl_submit(e);
+}
+
 static __always_inline void record_flag(struct iot_flag_rec *r)
 {
 	struct iot_flag_key key = {};
 	struct iot_flag_val *v;
 	__u32 zero = 0;
+
+	if (cfg_timeline)
+		tl_flag(r);
 
 	key.tid = r->tid;
 	key.stack_id = r->stack;

@@ -13,6 +13,7 @@
 #include "fd_kind.bpf.h"
 #include "threads.bpf.h"
 #include "ustack.bpf.h"
+#include "timeline.bpf.h"
 #include "flagged.bpf.h"
 #include "syscalls.bpf.h"
 #include "sched.bpf.h"

@@ -63,7 +63,8 @@
 #define IOT_LOSS_STACK 3        /* a user stack could not be stored (collision or map full) */
 #define IOT_LOSS_FLAGGED_FULL 4 /* iot_flagged had no room for a new flagged call site */
 #define IOT_LOSS_USTACK 5       /* a user stack copy could not be reserved in iot_ustacks */
-#define IOT_LOSS_KINDS 6
+#define IOT_LOSS_TIMELINE 6     /* a timeline record could not be reserved in iot_timeline */
+#define IOT_LOSS_KINDS 7
 
 /* Key of iot_stats: one row per thread, syscall and kind of fd used. */
 struct iot_stats_key {
@@ -178,6 +179,15 @@ struct iot_thread {
 	__u8 et_pending[IOT_ET_SLOTS]; /* 1: the last read returned data and left more queued */
 	__u32 et_left[IOT_ET_SLOTS];   /* bytes still queued when that read returned */
 	__u64 et_undrained;            /* waits entered with data left on an ET fd */
+	/* timeline (cfg_timeline): what the last wait returned, and the current tick's counts */
+	__s64 tl_wait_ret;
+	__u64 tl_tick_ns; /* when the current tick began; 0 before the thread's first call */
+	__u64 tl_calls;
+	__u64 tl_waits;
+	__u64 tl_events;  /* sum of the waits' positive returns */
+	__u64 tl_sched_a; /* sched_mark() at tl_tick_ns */
+	__u64 tl_sched_b;
+	__u64 tl_sched_c;
 };
 
 #define IOT_THR_EXITED 1u
@@ -295,6 +305,49 @@ struct iot_ustack_event {
 	__u16 py_count;
 	struct iot_py_frame py[IOT_PY_FRAMES];
 	__u8 data[IOT_USTACK_BYTES];
+};
+
+/* Timeline records (--timeline), sent through iot_timeline only when cfg_timeline is set. */
+#define IOT_TL_BYTES (4 * 1024 * 1024) /* iot_timeline's size with --timeline (a page without) */
+#define IOT_TL_ITER 3 /* struct iot_tl_iter: a loop iteration, sent when the next wait begins */
+#define IOT_TL_WAIT 4 /* struct iot_tl_call: a multiplexing wait, sent when it returns */
+#define IOT_TL_FLAG 5 /* struct iot_tl_call: a flagged call, sent with record_flag() */
+#define IOT_TL_TICK 6 /* struct iot_tl_tick: a thread's counts, at most every 100 ms of its calls */
+
+struct iot_tl_iter {
+	struct iot_stall_event it; /* hdr.type IOT_TL_ITER */
+	__s64 wait_ret;            /* what the wait that began the iteration returned */
+	__u32 stall;               /* 1: at least cfg_stall_ns */
+	__u32 pad;
+};
+
+struct iot_tl_call {
+	struct iot_event_hdr hdr;
+	__u32 tid;
+	__u32 tgid;
+	__u64 start_ns;
+	__u64 dur_ns;
+	__u64 sleep_ns; /* flagged calls: off CPU, sleeping */
+	__u64 runq_ns;
+	__s64 ret;      /* waits: the return value (events, or -errno) */
+	__s32 nr;
+	__s32 stack;    /* flagged calls: stack id in iot_stacks, or negative */
+	__u8 kind;      /* flagged calls: IOT_FLAG_* */
+	__u8 fd_kind;
+	__u16 pad0;
+	__u32 pad1;
+};
+
+struct iot_tl_tick {
+	struct iot_event_hdr hdr;
+	__u32 tid;
+	__u32 tgid;
+	__u64 start_ns; /* the tick covers [start_ns, start_ns + dur_ns) */
+	__u64 dur_ns;
+	__u64 calls;
+	__u64 waits;
+	__u64 events;   /* sum of the waits' positive returns */
+	__u64 runq_ns;  /* runnable, waiting for a CPU */
 };
 
 #endif /* IOTRACE_ABI_H */

@@ -92,6 +92,10 @@ static __always_inline void on_exit(struct task_struct *task, bool direct)
 			sched_totals(t, task, t->last_ns);
 		else if (cfg_runq_from_task)
 			sched_since(t, 0, t->run_delay0, 0, 0, &t->sleep_ns, &t->runq_ns, &cpu, direct);
+		/* A loop leaving between waits: its last iteration ends here, not at a next wait. */
+		if (cfg_timeline && t->wait_exit_ns && !(t->sys_nr >= 0 && is_wait(t, t->sys_nr)))
+			tl_iteration(t, tid, t->last_ns,
+				     cfg_stall_ns && t->last_ns - t->wait_exit_ns >= cfg_stall_ns, direct);
 		/* task storage is freed with the task: keep the row */
 		if (direct) {
 			struct iot_exited_key key = {.tid = tid, .first_ns = t->first_ns};

@@ -63,19 +63,13 @@ static __always_inline bool is_wait(struct iot_thread *t, long nr)
 	return bit_set(cfg_wait_sys, nr);
 }
 
-static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 now, bool direct)
+/* The iteration that ends now, at the entry of the next wait: a stall record, or a timeline one. */
+static __always_inline void fill_iteration(struct iot_stall_event *e, __u32 type, struct iot_thread *t,
+					   __u32 tid, __u64 now, bool direct)
 {
 	__u64 dur = now - t->wait_exit_ns;
-	struct iot_stall_event *e;
 
-	t->stalls++;
-	e = bpf_ringbuf_reserve(&iot_events, sizeof(*e), 0);
-	if (!e) {
-		count_loss(IOT_LOSS_RINGBUF);
-		return;
-	}
-	e->hdr.type = IOT_EV_STALL;
-	e->hdr.size = sizeof(*e);
+	e->hdr.type = type;
 	e->tid = tid;
 	e->tgid = t->tgid;
 	e->start_ns = t->wait_exit_ns;
@@ -87,7 +81,35 @@ static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 no
 	e->max_sys_ns = t->iter_max_sys_ns;
 	e->max_nr = t->iter_max_nr;
 	e->max_stack = t->iter_max_stack;
+}
+
+static __always_inline void emit_stall(struct iot_thread *t, __u32 tid, __u64 now, bool direct)
+{
+	struct iot_stall_event *e;
+
+	t->stalls++;
+	e = bpf_ringbuf_reserve(&iot_events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(IOT_LOSS_RINGBUF);
+		return;
+	}
+	fill_iteration(e, IOT_EV_STALL, t, tid, now, direct);
+	e->hdr.size = sizeof(*e);
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void tl_iteration(struct iot_thread *t, __u32 tid, __u64 now, bool stall, bool direct)
+{
+	struct iot_tl_iter *e = tl_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	fill_iteration(&e->it, IOT_TL_ITER, t, tid, now, direct);
+	e->it.hdr.size = sizeof(*e);
+	e->wait_ret = t->tl_wait_ret;
+	e->stall = stall;
+	e->pad = 0;
+	tl_submit(e);
 }
 
 /* direct: regs is a BTF pointer (tp_btf) and can be read with plain loads. */
@@ -129,9 +151,13 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 		sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, &t->sys_sched_c, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		bool stall = cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns;
+
 		check_et_drained(ctx, t, tid);
-		if (cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns)
+		if (stall)
 			emit_stall(t, tid, now, direct);
+		if (cfg_timeline)
+			tl_iteration(t, tid, now, stall, direct);
 	}
 	t->sys_start_ns = now;
 	return 0;
@@ -321,6 +347,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		note_et_read(t, nr, ret);
 
 	if (is_wait(t, nr)) {
+		if (cfg_timeline)
+			tl_wait(t, tid, now, lat, nr, ret);
 		t->flags |= IOT_THR_LOOP;
 		t->wait_exit_ns = now;
 		t->iter_sys_ns = 0;
@@ -332,6 +360,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 	} else if (t->wait_exit_ns) {
 		check_loop_call(ctx, regs, t, tid, nr, lat, direct);
 	}
+	if (cfg_timeline)
+		tl_tick(t, tid, now, direct);
 	return 0;
 }
 

@@ -16,6 +16,16 @@ const CLI::Validator k_non_empty_duration(
     [](std::string& s) { return s.empty() ? std::string("invalid duration '': empty") : std::string(); },
     "DURATION");
 
+// Digits only: an unsigned option would otherwise take "-3" as 2^64 - 3.
+const CLI::Validator k_positive_count(
+    [](std::string& s) {
+      bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+      return digits && s.find_first_not_of('0') != std::string::npos
+                 ? std::string()
+                 : "expected a positive whole number, not '" + s + "'";
+    },
+    "");
+
 }  // namespace
 
 void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded) {
@@ -25,6 +35,20 @@ void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded) {
                   "Also write folded stacks of blocked event-loop time (flagged calls and stalls, "
                   "in microseconds) to FILE, for flamegraph.pl, inferno or speedscope")
       ->type_name("FILE");
+}
+
+void add_timeline_options(CLI::App* cmd, TimelineArgs& t) {
+  cmd->add_option("--timeline", t.file,
+                  "Also write a timeline of every thread to FILE (Trace Event JSON: open it in "
+                  "ui.perfetto.dev or chrome://tracing): loop waits, iterations (stalls in red), "
+                  "flagged calls with their stacks, syscalls/s, events per wait, run-queue delay")
+      ->type_name("FILE");
+  cmd->add_option("--timeline-limit", t.limit,
+                  "Write at most N timeline events, the first ones; later ones are counted, not "
+                  "written (default 1000000: about 200 MB of JSON, which a browser tab still "
+                  "opens; memory stays bounded by it)")
+      ->type_name("N")
+      ->check(k_positive_count);
 }
 
 void add_output_options(CLI::App* cmd, bool& json, std::string& output) {
@@ -81,6 +105,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->check(k_non_empty_duration);
   add_all_threads_flag(attach, a.attach.all_threads);
   add_picture_options(attach, a.attach.hist, a.attach.folded);
+  add_timeline_options(attach, a.attach.timeline);
   add_policy_options(attach, a.attach.policy);
 
   add_run_command(*app, a.run);

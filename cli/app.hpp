@@ -10,6 +10,13 @@
 
 namespace iotrace::cli {
 
+// --timeline FILE and --timeline-limit N (attach and run: a capture keeps no per-iteration
+// records, so report cannot draw one).
+struct TimelineArgs {
+  std::string file;
+  uint64_t limit = 1000000;
+};
+
 struct AttachArgs {
   std::vector<std::string> pids;
   std::string duration;
@@ -23,6 +30,7 @@ struct AttachArgs {
   bool all_threads = false;
   bool hist = false;
   std::string folded;
+  TimelineArgs timeline;
   PolicyArgs policy;
 };
 
@@ -38,6 +46,7 @@ struct RunArgs {
   bool all_threads = false;
   bool hist = false;
   std::string folded;
+  TimelineArgs timeline;
   PolicyArgs policy;
 };
 
@@ -128,5 +137,7 @@ void add_output_options(CLI::App* cmd, bool& json, std::string& output);
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
 // --hist and --folded, shared by attach, run and report.
 void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded);
+// --timeline and --timeline-limit, shared by attach and run.
+void add_timeline_options(CLI::App* cmd, TimelineArgs& timeline);
 
 }  // namespace iotrace::cli

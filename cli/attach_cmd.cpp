@@ -48,6 +48,7 @@ int run_attach(const AppArgs& args) {
       stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
   s.out = {a.json, a.output, a.save_capture, a.folded, a.hist};
+  set_timeline(s, a.timeline);
   s.report.all_threads = a.all_threads;
   CiRun ci;
   ci.suite_name = "iotrace attach " + fmt::format("{}", fmt::join(a.pids, " "));

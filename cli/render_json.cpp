@@ -202,7 +202,8 @@ json report_to_json(const Report& r) {
                  {"ringbuf", r.losses.ringbuf},
                  {"stacks", r.losses.stack},
                  {"flagged_map_full", r.losses.flagged_full},
-                 {"stack_copies", r.losses.stack_copy}};
+                 {"stack_copies", r.losses.stack_copy},
+                 {"timeline", r.losses.timeline}};
   j["notes"] = r.notes;
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/app.hpp"
 #include "cli/errors.hpp"
 #include "cli/output.hpp"
 #include "cli/render.hpp"
@@ -12,8 +13,38 @@
 #include "src/folded_stacks.hpp"
 #include "src/losses.hpp"
 #include "src/text_escape.hpp"
+#include "src/timeline.hpp"
+
+#include <sstream>
 
 namespace iotrace::cli {
+
+void set_timeline(SessionOptions& s, const TimelineArgs& t) {
+  s.out.timeline = t.file;
+  s.trace.timeline = !t.file.empty();
+  s.trace.timeline_limit = t.limit;
+}
+
+namespace {
+
+// Written before the tracer goes: the stacks are symbolized from its maps and symbol tables.
+void write_timeline_file(probes::Tracer& tracer, const Capture& capture, const std::string& path,
+                         bool quiet) {
+  const TimelineLog* log = tracer.timeline();
+  if (!log) return;
+  std::ostringstream out;
+  write_timeline(out, *log, capture, tracer.timeline_stacks());
+  write_output(path, out.str());
+  std::string what = fmt::format("timeline: {} events written to {}", log->events(), path);
+  if (log->over_limit())
+    print_warning(fmt::format("{}; {} more past --timeline-limit {} were counted, not written", what,
+                              log->over_limit(), log->limit()),
+                  "raise --timeline-limit, or shorten the trace with -d");
+  else if (!quiet)
+    print_info(what);
+}
+
+}  // namespace
 
 Report run_session(const SessionOptions& opts,
                    const std::function<void(probes::Tracer&)>& on_attached) {
@@ -45,6 +76,7 @@ Report run_session(const SessionOptions& opts,
   tracer->stop();
   if (opts.on_tick) opts.on_tick(*tracer, true);
   Capture capture = tracer->collect();
+  if (!opts.out.timeline.empty()) write_timeline_file(*tracer, capture, opts.out.timeline, opts.quiet);
   tracer.reset();  // detach before rendering
   if (exited && !opts.quiet) print_info("every target exited: reporting what was traced");
   if (!opts.out.save_capture.empty())

@@ -10,12 +10,15 @@
 
 namespace iotrace::cli {
 
+struct TimelineArgs;  // cli/app.hpp
+
 struct OutputOptions {
   bool json = false;
   std::string output;        // file, or empty for stdout
   std::string save_capture;  // developer: also write the raw capture here
   std::string folded;        // --folded: folded stacks of blocked loop time go here
   bool hist = false;         // --hist: latency histograms in the text report
+  std::string timeline;      // --timeline: the Trace Event JSON goes here
 };
 
 struct SessionOptions {
@@ -28,6 +31,9 @@ struct SessionOptions {
   // is collected: the status line and interval reports hook in here.
   std::function<void(probes::Tracer&, bool final)> on_tick;
 };
+
+// --timeline and --timeline-limit into the session's trace and output options.
+void set_timeline(SessionOptions& s, const TimelineArgs& t);
 
 // Runs the trace; on_attached runs once the probes are live (demo and run start work there).
 // Returns the report; throws TraceError/UsageError.

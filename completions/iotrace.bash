@@ -21,7 +21,7 @@ _iotrace_command_opts() {
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
                   --stall-threshold --block-threshold --save-capture --all-threads --hist --folded
-                  $_iotrace_policy_opts" ;;
+                  --timeline --timeline-limit $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
                   --stall-threshold" ;;
@@ -33,7 +33,7 @@ _iotrace_command_opts() {
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
                   --block-threshold --kill-after --user --require-success --all-threads --hist --folded
-                  $_iotrace_policy_opts" ;;
+                  --timeline --timeline-limit $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
@@ -58,7 +58,7 @@ _iotrace_complete_value() {
     case $1 in
         --no-feature)
             COMPREPLY=($(compgen -W "$_iotrace_features" -- "$cur")) ;;
-        -o | --output | --save-capture | --folded)
+        -o | --output | --save-capture | --folded | --timeline)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
         -i | --interval)
@@ -67,6 +67,8 @@ _iotrace_complete_value() {
             COMPREPLY=($(compgen -W "$(_iotrace_pids)" -- "$cur")) ;;
         -n | --iterations)
             COMPREPLY=($(compgen -W "1 5 10 0" -- "$cur")) ;;
+        --timeline-limit)
+            COMPREPLY=($(compgen -W "100000 1000000 5000000" -- "$cur")) ;;
         -s | --sort)
             COMPREPLY=($(compgen -W "syscalls pid stalls sys-per-op model command" -- "$cur")) ;;
         --fail-on)

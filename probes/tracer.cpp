@@ -24,6 +24,7 @@
 #include "probes/proc_reader.hpp"
 #include "probes/stack_samples.hpp"
 #include "probes/symbolizer.hpp"
+#include "probes/timeline_recorder.hpp"
 #include "probes/trace_error.hpp"
 #include "src/syscall_table.hpp"
 
@@ -107,6 +108,7 @@ struct Tracer::Impl {
   std::vector<iot_thread> frozen_rows;  // the thread rows read by stop()
   bool btf_programs = false;  // tp_btf programs loaded: live threads are in task storage
   bpf_link* iter_link = nullptr;  // iot_dump_threads: kept after stop() to read the rows
+  std::unique_ptr<TimelineRecorder> timeline;  // --timeline
 
   ~Impl() {
     for (auto* l : dns_links) bpf_link__destroy(l);
@@ -128,6 +130,26 @@ struct Tracer::Impl {
     if (hdr->type == IOT_EV_USTACK && size >= sizeof(iot_ustack_event))
       self->samples.add(*static_cast<const iot_ustack_event*>(data));
     return 0;  // unknown kinds are skipped
+  }
+
+  static int on_timeline(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (self->timeline) self->timeline->add(data, size);
+    return 0;
+  }
+
+  // The kernel's count of one kind of loss, summed over CPUs.
+  uint64_t read_loss(uint32_t kind) {
+    std::vector<__u64> per_cpu(static_cast<size_t>(ncpus));
+    uint64_t total = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.iot_loss), &kind, per_cpu.data())) return 0;
+    for (auto v : per_cpu) total += v;
+    return total;
+  }
+
+  // Losses are shown on the timeline where they were noticed: at each poll.
+  void note_timeline_losses() {
+    if (timeline) timeline->note_lost(read_loss(IOT_LOSS_TIMELINE), mono_ns());
   }
 
   SkelPtr open_configured(bool use_btf, const Features& f) {
@@ -158,6 +180,9 @@ struct Tracer::Impl {
     ro->cfg_ustack = !feature_disabled("unwind");
     ro->cfg_stall_ns = opts.stall_ns;
     ro->cfg_block_ns = opts.block_ns;
+    ro->cfg_timeline = opts.timeline;
+    // without --timeline the ring buffer is never written: one page instead of megabytes
+    bpf_map__set_max_entries(s->maps.iot_timeline, opts.timeline ? IOT_TL_BYTES : getpagesize());
     ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
     ro->cfg_nr_select = nr_of("select");
     ro->cfg_nr_pselect6 = nr_of("pselect6");
@@ -252,7 +277,8 @@ struct Tracer::Impl {
         if (*skel->skeleton->progs[i].prog == prog) *skel->skeleton->progs[i].link = link;
     }
     rb = ring_buffer__new(bpf_map__fd(skel->maps.iot_events), on_event, this, nullptr);
-    if (!rb || ring_buffer__add(rb, bpf_map__fd(skel->maps.iot_ustacks), on_event, this))
+    if (!rb || ring_buffer__add(rb, bpf_map__fd(skel->maps.iot_ustacks), on_event, this) ||
+        (opts.timeline && ring_buffer__add(rb, bpf_map__fd(skel->maps.iot_timeline), on_timeline, this)))
       throw TraceError(TraceError::Kind::environment,
                        fmt::format("creating the ring buffer failed: {}", errno_text(errno)));
   }
@@ -551,19 +577,15 @@ Stack Tracer::Impl::site_stack(uint32_t pid, std::optional<Stack> unwound, int32
 }
 
 void Tracer::Impl::read_losses(Capture& c) {
-  std::vector<__u64> per_cpu(static_cast<size_t>(ncpus));
   uint64_t totals[IOT_LOSS_KINDS] = {};
-  int fd = bpf_map__fd(skel->maps.iot_loss);
-  for (uint32_t k = 0; k < IOT_LOSS_KINDS; ++k) {
-    if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
-    for (auto v : per_cpu) totals[k] += v;
-  }
+  for (uint32_t k = 0; k < IOT_LOSS_KINDS; ++k) totals[k] = read_loss(k);
   c.losses.stats_full = totals[IOT_LOSS_STATS_FULL];
   c.losses.threads_full = totals[IOT_LOSS_THREADS_FULL];
   c.losses.ringbuf = totals[IOT_LOSS_RINGBUF];
   c.losses.stack = totals[IOT_LOSS_STACK];
   c.losses.flagged_full = totals[IOT_LOSS_FLAGGED_FULL];
   c.losses.stack_copy = totals[IOT_LOSS_USTACK];
+  c.losses.timeline = totals[IOT_LOSS_TIMELINE];
   for (const auto& [pid, p] : procs)
     if (samples.python().mismatched(pid))
       c.notes.push_back(fmt::format("Python frames of process {} were dropped: its interpreter's "
@@ -768,6 +790,7 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
   im.load(f);
   im.attach();
   im.start_ns = mono_ns();
+  if (opts.timeline) im.timeline = std::make_unique<TimelineRecorder>(opts.timeline_limit, im.start_ns);
   for (uint32_t pid : opts.pids) {
     im.add_target(pid, false);
     if (opts.follow_children)
@@ -783,6 +806,7 @@ void Tracer::poll(int timeout_ms) {
   // Stack copies do not wake the reader (see bpf/ustack.bpf.h): take them at every poll, while
   // the process whose Python code objects they name still runs.
   if (err >= 0 || err == -EINTR) err = ring_buffer__consume(impl_->rb);
+  impl_->note_timeline_losses();
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
@@ -804,6 +828,7 @@ void Tracer::stop() {
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
+  im.note_timeline_losses();
   im.frozen_rows = im.read_rows();
   iotrace_bpf::detach(im.skel.get());
   for (auto* l : im.dns_links) bpf_link__destroy(l);
@@ -881,5 +906,19 @@ LiveCounts Tracer::live_counts() {
 Capture Tracer::collect() { return impl_->collect(); }
 
 uint64_t Tracer::elapsed_ns() const { return mono_ns() - impl_->start_ns; }
+
+const TimelineLog* Tracer::timeline() const { return impl_->timeline ? &impl_->timeline->log() : nullptr; }
+
+TimelineStacks Tracer::timeline_stacks() {
+  auto& im = *impl_;
+  TimelineStacks out;
+  if (!im.timeline) return out;
+  std::map<uint32_t, uint32_t> pid_of;
+  for (const auto& r : im.timeline->log().records()) pid_of.emplace(r.tid, r.pid);
+  // the same choice of unwound copy or frame-pointer walk as the capture's stalls make
+  for (const auto& k : stack_keys(im.timeline->log()))
+    out[k] = im.site_stack(pid_of[k.tid], im.samples.for_call(k.tid, k.stack_id, k.nr), k.stack_id, nullptr);
+  return out;
+}
 
 }  // namespace iotrace::probes

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/capture.hpp"
+#include "src/timeline.hpp"
 
 namespace iotrace::probes {
 
@@ -20,6 +21,10 @@ struct TraceOptions {
   // iotrace top: collect() reads /proc once per process (then only checks it is alive), keeps
   // the kernel's thread names and leaves stacks unsymbolized, so a host-wide collect is cheap.
   bool light_collect = false;
+  // --timeline: record every loop iteration, wait and flagged call, and per-thread ticks, up to
+  // timeline_limit trace events.
+  bool timeline = false;
+  uint64_t timeline_limit = 0;
 };
 
 struct LiveCounts {
@@ -56,6 +61,10 @@ class Tracer {
   // number of threads forgotten.
   size_t forget_exited(const Capture& c);
   uint64_t elapsed_ns() const;
+  // With opts.timeline: the records kept so far (null without it), and the stacks they name,
+  // symbolized now (while the tracer and, for live targets, the processes exist).
+  const TimelineLog* timeline() const;
+  TimelineStacks timeline_stacks();
 
  private:
   Tracer();

@@ -182,7 +182,11 @@ struct Losses {
   // user stack copies the kernel could not send (iot_ustacks full): those sites keep the
   // frame-pointer stack
   uint64_t stack_copy = 0;
-  uint64_t total() const { return stats_full + threads_full + ringbuf + stack + flagged_full + stack_copy; }
+  // --timeline records the kernel could not send (iot_timeline full): missing from the timeline
+  uint64_t timeline = 0;
+  uint64_t total() const {
+    return stats_full + threads_full + ringbuf + stack + flagged_full + stack_copy + timeline;
+  }
 };
 
 struct CaptureSettings {

@@ -123,6 +123,8 @@ json parked_json(const std::vector<ParkedCalls>& parked) {
   return a;
 }
 
+}  // namespace
+
 const char* flag_kind_name(FlagKind k) {
   switch (k) {
     case FlagKind::slow: return "slow";
@@ -132,6 +134,8 @@ const char* flag_kind_name(FlagKind k) {
   }
   return "slow";
 }
+
+namespace {
 
 FlagKind flag_kind_from(const std::string& s) {
   if (s == "risk") return FlagKind::risk;
@@ -261,6 +265,7 @@ json capture_to_json(const Capture& c) {
                            {"max_sys_ns", s.max_sys_ns},
                            {"max_nr", s.max_nr},
                            {"stack", stack_json(s.stack)}});
+  // no "timeline": those losses concern the --timeline file, which a capture does not keep
   j["losses"] = {{"stats_full", c.losses.stats_full},
                  {"threads_full", c.losses.threads_full},
                  {"ringbuf", c.losses.ringbuf},

@@ -23,6 +23,9 @@ std::string describe_losses(const Losses& l) {
   if (l.stack_copy)
     parts.push_back(fmt::format("stack copies {} (those call sites keep the frame-pointer stack)",
                                 l.stack_copy));
+  if (l.timeline)
+    parts.push_back(fmt::format("timeline {} (missing from the --timeline file, marked where noticed)",
+                                l.timeline));
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

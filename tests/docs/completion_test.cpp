@@ -127,6 +127,11 @@ TEST(BashCompletion, CompletesCommandsAndOptions) {
             (std::set<std::string>{"--folded", "--follow-children"}));
   EXPECT_EQ(bash_complete({"iotrace", "report", "c.json", "--hi"}), std::set<std::string>{"--hist"});
   EXPECT_EQ(bash_complete({"iotrace", "run", "--fold"}), std::set<std::string>{"--folded"});
+  EXPECT_EQ(bash_complete({"iotrace", "run", "--time"}),
+            (std::set<std::string>{"--timeline", "--timeline-limit"}));
+  EXPECT_TRUE(bash_complete({"iotrace", "report", "c.json", "--time"}).empty());  // attach and run only
+  auto timeline = bash_complete({"iotrace", "attach", "--timeline", "man/iotrace."});
+  EXPECT_TRUE(timeline.count("man/iotrace.8")) << joined(timeline);
   EXPECT_EQ(bash_complete({"iotrace", "--no-feature", ""}),
             (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
   // the shell's own pid is a running process
@@ -196,6 +201,10 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   EXPECT_TRUE(pids.count("1")) << joined(pids);
   auto files = fish_complete("iotrace attach --save-capture man/iotrace.");
   EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  files = fish_complete("iotrace run --timeline man/iotrace.");
+  EXPECT_TRUE(files.count("man/iotrace.8")) << joined(files);
+  auto run = fish_complete("iotrace run --");
+  EXPECT_TRUE(run.count("--timeline") && run.count("--timeline-limit")) << joined(run);
   EXPECT_EQ(fish_complete("iotrace report --debug-dir tests/do"),
             std::set<std::string>{"tests/docs/"});
   EXPECT_TRUE(fish_complete("iotrace report --debug-dir man/iotrace.").empty());
@@ -258,6 +267,8 @@ TEST(ZshCompletion, CompletesCommandsAndOptions) {
   EXPECT_NE(zsh_complete("iotrace attach --foll").find("BUFFER[iotrace attach --follow-children ]"),
             std::string::npos);
   EXPECT_NE(zsh_complete("iotrace report --hi").find("BUFFER[iotrace report --hist ]"), std::string::npos);
+  EXPECT_NE(zsh_complete("iotrace attach --timeline-").find("BUFFER[iotrace attach --timeline-limit"),
+            std::string::npos);
   std::string feats = zsh_complete("iotrace --no-feature ");
   EXPECT_NE(feats.find("tp_btf"), std::string::npos) << feats;
   EXPECT_NE(feats.find("io_uring"), std::string::npos) << feats;

@@ -8,7 +8,7 @@ fi
 packages="build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 zlib1g-dev libcli11-dev libfmt-dev libgtest-dev nlohmann-json3-dev liburing-dev mandoc
 bash-completion zsh fish libxml2-utils strace bpftrace linux-perf python3 python3.11-dev python3-jsonschema jq time
-prometheus-cpp-dev libcpp-httplib-dev prometheus curl"
+prometheus-cpp-dev libcpp-httplib-dev prometheus curl bc"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

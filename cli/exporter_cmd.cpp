@@ -111,8 +111,10 @@ class Selection {
   bool host_wide() const { return pids_.empty() && !has_comm_ && cgroup_.empty(); }
   const std::vector<uint32_t>& pids() const { return pids_; }
 
+  // The processes to trace now; empty host-wide, where the tracer takes every process.
   std::vector<uint32_t> resolve() const {
     std::vector<uint32_t> out;
+    if (host_wide()) return out;
     if (!pids_.empty()) {
       for (uint32_t p : pids_)
         if (probes::process_alive(p, 0)) out.push_back(p);

@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "src/capture_json.hpp"
 #include "src/capture_split.hpp"
 #include "src/fd_kind.hpp"
 #include "src/report.hpp"
@@ -57,18 +58,6 @@ struct ProcSeries {
   std::set<std::pair<std::string, std::string>> findings;  // id, severity
   bool published_dead = false;  // expire(): seen exited; forgotten at the next expire()
 };
-
-const char* flag_kind_label(FlagKind k) {
-  switch (k) {
-    case FlagKind::slow: return "slow";
-    case FlagKind::risk: return "risk";
-    case FlagKind::dns: return "dns";
-    case FlagKind::et_undrained: return "et-undrained";
-  }
-  return "slow";
-}
-
-std::string severity_label(Severity s) { return std::string(severity_name(s)); }
 
 }  // namespace
 
@@ -132,7 +121,7 @@ struct ExporterMetrics::State {
       thread_series(st.tid).stall_seconds += scale * static_cast<double>(st.dur_ns) / 1e9;
     for (const auto& f : one.flagged) {
       if (f.kind == FlagKind::et_undrained || !f.count) continue;
-      CallKey k{syscall_name(f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_label(f.kind)};
+      CallKey k{syscall_name(f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_name(f.kind)};
       auto& c = thread_series(f.tid).blocking[k];
       c.calls += scale * static_cast<double>(f.count);
       c.seconds += scale * static_cast<double>(f.total_ns) / 1e9;
@@ -150,7 +139,7 @@ struct ExporterMetrics::State {
       if (v >= 0) s.ratios[id] = v;
     }
     s.findings.clear();
-    for (const auto& f : pr.findings) s.findings.emplace(f.id, severity_label(f.severity));
+    for (const auto& f : pr.findings) s.findings.emplace(f.id, std::string(severity_name(f.severity)));
   }
 
   // Per syscall name, busiest by time first; those past the limit go to "other".

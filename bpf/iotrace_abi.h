@@ -4,7 +4,7 @@
  *
  * Fixed-width types only, explicit padding, no enums as fields: the same bytes must mean the
  * same thing to clang's BPF target and to g++. probes/ decodes these structs into model types
- * (src/capture.hpp) and static-asserts their sizes, so a layout drift fails the build there.
+ * (src/capture/capture.hpp) and static-asserts their sizes, so a layout drift fails the build there.
  */
 #ifndef IOTRACE_ABI_H
 #define IOTRACE_ABI_H

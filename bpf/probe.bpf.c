@@ -10,7 +10,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Indexes into iot_pr_hits; probes/doctor_checks.cpp uses the same numbers. */
+/* Indexes into iot_pr_hits; probes/kernel/doctor_checks.cpp uses the same numbers. */
 #define IOT_PR_SYS_BTF 0
 #define IOT_PR_SYS_RAW 1
 #define IOT_PR_SCH_BTF 2

@@ -57,7 +57,7 @@ static __always_inline bool is_wait(struct iot_thread *t, long nr)
 		return (t->sys_arg3 & IOT_IORING_ENTER_GETEVENTS) && t->sys_arg2 > 0;
 	/* A poll on one fd is a timeout around one blocking-style call (a thread-per-connection
 	 * worker waiting for its socket), not a wait on many sources: the thread is no loop.
-	 * The same rule is src/loop_rules.cpp's; keep the two in step. */
+	 * The same rule is in src/model/thread_role.cpp (multiplexed_waits); keep the two in step. */
 	if (nr == cfg_nr_poll || nr == cfg_nr_ppoll)
 		return t->sys_arg1 >= 2;
 	return bit_set(cfg_wait_sys, nr);

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "cli/errors.hpp"
-#include "probes/features.hpp"
+#include "probes/kernel/features.hpp"
 #include "probes/trace_error.hpp"
-#include "probes/tracer.hpp"
+#include "probes/tracer/tracer.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/policy_options.hpp"
+#include "cli/commands/policy_options.hpp"
 
 namespace iotrace::cli {
 

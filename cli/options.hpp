@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 
 namespace iotrace::cli {
 

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "probes/trace_error.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace::probes {
 namespace {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates src/syscall_names_x86_64.inc from the installed UAPI headers.
+# Regenerates src/capture/syscall_names_x86_64.inc from the installed UAPI headers.
 # Numbers newer than the headers are appended by hand at the end of the file.
 set -eu
 grep -E "^#define __NR_" /usr/include/x86_64-linux-gnu/asm/unistd_64.h |

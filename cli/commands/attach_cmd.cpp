@@ -5,15 +5,15 @@
 #include <charconv>
 
 #include "cli/app.hpp"
-#include "cli/ci_report.hpp"
+#include "cli/commands/ci_report.hpp"
 #include "cli/errors.hpp"
-#include "cli/interval_report.hpp"
+#include "cli/commands/interval_report.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
-#include "cli/trace_session.hpp"
-#include "probes/debug_resolver.hpp"
-#include "src/capture_json.hpp"
-#include "src/folded_stacks.hpp"
+#include "cli/commands/trace_session.hpp"
+#include "probes/stacks/debug_resolver.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/stacks/folded_stacks.hpp"
 
 namespace iotrace::cli {
 

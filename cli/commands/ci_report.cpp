@@ -1,4 +1,4 @@
-#include "cli/ci_report.hpp"
+#include "cli/commands/ci_report.hpp"
 
 #include <unistd.h>
 
@@ -7,11 +7,11 @@
 #include <ctime>
 
 #include "cli/errors.hpp"
-#include "cli/junit.hpp"
+#include "cli/render/junit.hpp"
 #include "cli/output.hpp"
-#include "cli/render.hpp"
-#include "src/duration.hpp"
-#include "src/text_escape.hpp"
+#include "cli/render/render.hpp"
+#include "src/util/duration.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 namespace {

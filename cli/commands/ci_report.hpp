@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/trace_session.hpp"
-#include "src/policy.hpp"
-#include "src/report.hpp"
+#include "cli/commands/trace_session.hpp"
+#include "src/findings/policy.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace::cli {
 

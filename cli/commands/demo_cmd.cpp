@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
-#include "cli/demo_workload.hpp"
+#include "cli/demo/demo_workload.hpp"
 #include "cli/errors.hpp"
 #include "cli/options.hpp"
-#include "cli/trace_session.hpp"
+#include "cli/commands/trace_session.hpp"
 
 namespace iotrace::cli {
 

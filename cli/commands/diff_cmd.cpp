@@ -5,14 +5,14 @@
 #include <cmath>
 
 #include "cli/app.hpp"
-#include "cli/ci_report.hpp"
-#include "cli/diff_render.hpp"
+#include "cli/commands/ci_report.hpp"
+#include "cli/render/diff_render.hpp"
 #include "cli/errors.hpp"
-#include "cli/junit.hpp"
+#include "cli/render/junit.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
-#include "src/capture_json.hpp"
-#include "src/report.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace::cli {
 namespace {

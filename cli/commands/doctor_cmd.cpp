@@ -9,8 +9,8 @@
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
 #include "cli/output.hpp"
-#include "cli/terminal.hpp"
-#include "probes/doctor_checks.hpp"
+#include "cli/render/terminal.hpp"
+#include "probes/kernel/doctor_checks.hpp"
 
 namespace iotrace::cli {
 namespace {

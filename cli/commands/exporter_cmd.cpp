@@ -31,10 +31,10 @@
 #include "cli/signals.hpp"
 #include "probes/proc_reader.hpp"
 #include "probes/trace_error.hpp"
-#include "probes/tracer.hpp"
-#include "src/capture_delta.hpp"
-#include "src/duration.hpp"
-#include "src/exporter_metrics.hpp"
+#include "probes/tracer/tracer.hpp"
+#include "src/capture/capture_delta.hpp"
+#include "src/util/duration.hpp"
+#include "src/output/exporter_metrics.hpp"
 
 namespace iotrace::cli {
 namespace {

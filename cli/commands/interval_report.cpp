@@ -1,4 +1,4 @@
-#include "cli/interval_report.hpp"
+#include "cli/commands/interval_report.hpp"
 
 #include <fmt/format.h>
 
@@ -7,11 +7,11 @@
 
 #include "cli/options.hpp"
 #include "cli/output.hpp"
-#include "cli/process_table.hpp"
-#include "cli/status_line.hpp"
-#include "src/capture_delta.hpp"
-#include "src/duration.hpp"
-#include "src/process_summary.hpp"
+#include "cli/render/process_table.hpp"
+#include "cli/render/status_line.hpp"
+#include "src/capture/capture_delta.hpp"
+#include "src/util/duration.hpp"
+#include "src/model/process_summary.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "cli/trace_session.hpp"
+#include "cli/commands/trace_session.hpp"
 
 namespace iotrace::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/policy_options.hpp"
+#include "cli/commands/policy_options.hpp"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/policy.hpp"
+#include "src/findings/policy.hpp"
 
 namespace iotrace::cli {
 

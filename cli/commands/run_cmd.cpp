@@ -17,15 +17,15 @@
 #include <optional>
 
 #include "cli/app.hpp"
-#include "cli/ci_report.hpp"
+#include "cli/commands/ci_report.hpp"
 #include "cli/errors.hpp"
 #include "cli/options.hpp"
-#include "cli/policy_options.hpp"
+#include "cli/commands/policy_options.hpp"
 #include "cli/signals.hpp"
-#include "cli/trace_session.hpp"
+#include "cli/commands/trace_session.hpp"
 #include "probes/proc_reader.hpp"
-#include "src/duration.hpp"
-#include "src/text_escape.hpp"
+#include "src/util/duration.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 namespace {

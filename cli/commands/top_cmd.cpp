@@ -13,15 +13,15 @@
 #include "cli/errors.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
-#include "cli/process_table.hpp"
+#include "cli/render/process_table.hpp"
 #include "cli/signals.hpp"
-#include "cli/terminal.hpp"
-#include "probes/tracer.hpp"
-#include "src/capture_delta.hpp"
-#include "src/capture_split.hpp"
-#include "src/duration.hpp"
-#include "src/losses.hpp"
-#include "src/process_summary.hpp"
+#include "cli/render/terminal.hpp"
+#include "probes/tracer/tracer.hpp"
+#include "src/capture/capture_delta.hpp"
+#include "src/capture/capture_split.hpp"
+#include "src/util/duration.hpp"
+#include "src/capture/losses.hpp"
+#include "src/model/process_summary.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -1,19 +1,19 @@
-#include "cli/trace_session.hpp"
+#include "cli/commands/trace_session.hpp"
 
 #include <fmt/format.h>
 
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
 #include "cli/output.hpp"
-#include "cli/render.hpp"
+#include "cli/render/render.hpp"
 #include "cli/signals.hpp"
 #include "probes/proc_reader.hpp"
-#include "src/capture_json.hpp"
-#include "src/duration.hpp"
-#include "src/folded_stacks.hpp"
-#include "src/losses.hpp"
-#include "src/text_escape.hpp"
-#include "src/timeline.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/util/duration.hpp"
+#include "src/stacks/folded_stacks.hpp"
+#include "src/capture/losses.hpp"
+#include "src/util/text_escape.hpp"
+#include "src/output/timeline.hpp"
 
 #include <sstream>
 

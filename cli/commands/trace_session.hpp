@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "probes/tracer.hpp"
-#include "src/report.hpp"
+#include "probes/tracer/tracer.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace::cli {
 

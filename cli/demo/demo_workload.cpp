@@ -1,4 +1,4 @@
-#include "cli/demo_workload.hpp"
+#include "cli/demo/demo_workload.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-#include "cli/diff_render.hpp"
+#include "cli/render/diff_render.hpp"
 
 #include <fmt/format.h>
 
-#include "src/duration.hpp"
-#include "src/text_escape.hpp"
+#include "src/util/duration.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 using nlohmann::json;

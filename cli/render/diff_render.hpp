@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "src/report_diff.hpp"
+#include "src/output/report_diff.hpp"
 
 namespace iotrace::cli {
 

@@ -1,8 +1,8 @@
-#include "cli/junit.hpp"
+#include "cli/render/junit.hpp"
 
 #include <fmt/format.h>
 
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "src/policy.hpp"
+#include "src/findings/policy.hpp"
 
 namespace iotrace::cli {
 

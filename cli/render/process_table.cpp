@@ -1,10 +1,10 @@
-#include "cli/process_table.hpp"
+#include "cli/render/process_table.hpp"
 
 #include <fmt/format.h>
 
-#include "cli/terminal.hpp"
-#include "src/duration.hpp"
-#include "src/text_escape.hpp"
+#include "cli/render/terminal.hpp"
+#include "src/util/duration.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "src/process_summary.hpp"
+#include "src/model/process_summary.hpp"
 
 namespace iotrace::cli {
 

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace::cli {
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "cli/render.hpp"
-#include "src/duration.hpp"
+#include "cli/render/render.hpp"
+#include "src/util/duration.hpp"
 
 namespace iotrace::cli {
 namespace {

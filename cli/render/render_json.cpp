@@ -1,5 +1,5 @@
-#include "cli/render.hpp"
-#include "src/text_escape.hpp"
+#include "cli/render/render.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 using nlohmann::json;

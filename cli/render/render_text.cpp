@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cli/render.hpp"
-#include "cli/text_table.hpp"
-#include "src/duration.hpp"
-#include "src/losses.hpp"
-#include "src/text_escape.hpp"
+#include "cli/render/render.hpp"
+#include "cli/render/text_table.hpp"
+#include "src/util/duration.hpp"
+#include "src/capture/losses.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace::cli {
 namespace {

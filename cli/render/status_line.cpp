@@ -1,8 +1,8 @@
-#include "cli/status_line.hpp"
+#include "cli/render/status_line.hpp"
 
 #include <unistd.h>
 
-#include "cli/terminal.hpp"
+#include "cli/render/terminal.hpp"
 
 namespace iotrace::cli {
 namespace {

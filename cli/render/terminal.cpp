@@ -1,4 +1,4 @@
-#include "cli/terminal.hpp"
+#include "cli/render/terminal.hpp"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "cli/text_table.hpp"
+#include "cli/render/text_table.hpp"
 
 #include <algorithm>
 #include <stdexcept>

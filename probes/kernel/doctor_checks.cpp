@@ -1,4 +1,4 @@
-#include "probes/doctor_checks.hpp"
+#include "probes/kernel/doctor_checks.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "bpf/probe.skel.h"
-#include "probes/features.hpp"
+#include "probes/kernel/features.hpp"
 #include "probes/proc_reader.hpp"
 
 // The uprobe check attaches here: a function of the doctor's own binary, kept out of line and

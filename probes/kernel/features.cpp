@@ -1,4 +1,4 @@
-#include "probes/features.hpp"
+#include "probes/kernel/features.hpp"
 
 #include <bpf/btf.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "probes/debug_resolver.hpp"
+#include "probes/stacks/debug_resolver.hpp"
 
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -10,7 +10,7 @@
 #include <array>
 #include <optional>
 
-#include "probes/elf_names.hpp"
+#include "probes/stacks/elf_names.hpp"
 
 namespace iotrace::probes {
 namespace {

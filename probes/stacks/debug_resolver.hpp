@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace::probes {
 

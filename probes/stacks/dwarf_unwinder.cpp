@@ -1,4 +1,4 @@
-#include "probes/dwarf_unwinder.hpp"
+#include "probes/stacks/dwarf_unwinder.hpp"
 
 #include <fmt/format.h>
 

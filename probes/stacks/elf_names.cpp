@@ -1,6 +1,6 @@
-#include "probes/elf_names.hpp"
+#include "probes/stacks/elf_names.hpp"
 
-#include "src/rust_demangle.hpp"
+#include "src/stacks/rust_demangle.hpp"
 
 #include <cxxabi.h>
 

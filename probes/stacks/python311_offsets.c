@@ -1,4 +1,4 @@
-#include "probes/python311_offsets.h"
+#include "probes/stacks/python311_offsets.h"
 
 #ifdef IOTRACE_HAVE_PY311
 #define Py_BUILD_CORE 1

@@ -1,4 +1,4 @@
-#include "probes/python_frames.hpp"
+#include "probes/stacks/python_frames.hpp"
 
 #include <sys/uio.h>
 
@@ -6,9 +6,9 @@
 
 #include <cstring>
 
-#include "probes/python311_offsets.h"
-#include "probes/symbolizer.hpp"
-#include "src/python_stack.hpp"
+#include "probes/stacks/python311_offsets.h"
+#include "probes/stacks/symbolizer.hpp"
+#include "src/stacks/python_stack.hpp"
 
 namespace iotrace::probes {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bpf/iotrace_abi.h"
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace::probes {
 

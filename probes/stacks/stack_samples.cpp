@@ -1,11 +1,11 @@
-#include "probes/stack_samples.hpp"
+#include "probes/stacks/stack_samples.hpp"
 
 #include <fmt/format.h>
 
 #include <cstring>
 
-#include "probes/symbolizer.hpp"
-#include "src/python_stack.hpp"
+#include "probes/stacks/symbolizer.hpp"
+#include "src/stacks/python_stack.hpp"
 
 namespace iotrace::probes {
 namespace {

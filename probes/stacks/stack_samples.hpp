@@ -10,9 +10,9 @@
 #include <tuple>
 
 #include "bpf/iotrace_abi.h"
-#include "probes/dwarf_unwinder.hpp"
-#include "probes/python_frames.hpp"
-#include "src/capture.hpp"
+#include "probes/stacks/dwarf_unwinder.hpp"
+#include "probes/stacks/python_frames.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace::probes {
 

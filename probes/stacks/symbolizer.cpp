@@ -1,4 +1,4 @@
-#include "probes/symbolizer.hpp"
+#include "probes/stacks/symbolizer.hpp"
 
 #include <elfutils/libdwfl.h>
 
@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <cstring>
 
-#include "probes/elf_names.hpp"
+#include "probes/stacks/elf_names.hpp"
 #include "probes/proc_reader.hpp"
 
 namespace iotrace::probes {

@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "src/capture.hpp"
-#include "src/proc_parse.hpp"
+#include "src/capture/capture.hpp"
+#include "src/capture/proc_parse.hpp"
 
 namespace iotrace::probes {
 

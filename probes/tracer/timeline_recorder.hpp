@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "src/timeline.hpp"
+#include "src/output/timeline.hpp"
 
 namespace iotrace::probes {
 

@@ -1,4 +1,4 @@
-#include "probes/tracer.hpp"
+#include "probes/tracer/tracer.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,13 +20,13 @@
 
 #include "bpf/iotrace.skel.h"
 #include "bpf/iotrace_abi.h"
-#include "probes/features.hpp"
+#include "probes/kernel/features.hpp"
 #include "probes/proc_reader.hpp"
-#include "probes/stack_samples.hpp"
-#include "probes/symbolizer.hpp"
-#include "probes/timeline_recorder.hpp"
+#include "probes/stacks/stack_samples.hpp"
+#include "probes/stacks/symbolizer.hpp"
+#include "probes/tracer/timeline_recorder.hpp"
 #include "probes/trace_error.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace::probes {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "src/capture.hpp"
-#include "src/timeline.hpp"
+#include "src/capture/capture.hpp"
+#include "src/output/timeline.hpp"
 
 namespace iotrace::probes {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "src/fd_kind.hpp"
-#include "src/histogram.hpp"
+#include "src/capture/fd_kind.hpp"
+#include "src/util/histogram.hpp"
 
 namespace iotrace {
 

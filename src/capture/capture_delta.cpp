@@ -1,4 +1,4 @@
-#include "src/capture_delta.hpp"
+#include "src/capture/capture_delta.hpp"
 
 #include <algorithm>
 #include <map>

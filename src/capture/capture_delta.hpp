@@ -1,7 +1,7 @@
 // The difference between two captures of one trace: what happened between them. Interval
 // reports and `iotrace top` turn each difference into a report of its own.
 #pragma once
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

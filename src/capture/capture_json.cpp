@@ -1,11 +1,11 @@
-#include "src/capture_json.hpp"
+#include "src/capture/capture_json.hpp"
 
 #include <fmt/format.h>
 
 #include <type_traits>
 #include <utility>
 
-#include "src/text_escape.hpp"
+#include "src/util/text_escape.hpp"
 
 namespace iotrace {
 using nlohmann::json;

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "src/capture.hpp"
-#include "src/result.hpp"
+#include "src/capture/capture.hpp"
+#include "src/util/result.hpp"
 
 namespace iotrace {
 

@@ -1,4 +1,4 @@
-#include "src/capture_split.hpp"
+#include "src/capture/capture_split.hpp"
 
 #include <map>
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

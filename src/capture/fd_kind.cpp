@@ -1,4 +1,4 @@
-#include "src/fd_kind.hpp"
+#include "src/capture/fd_kind.hpp"
 
 #include <array>
 

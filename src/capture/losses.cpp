@@ -1,4 +1,4 @@
-#include "src/losses.hpp"
+#include "src/capture/losses.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "src/proc_parse.hpp"
+#include "src/capture/proc_parse.hpp"
 
 #include <charconv>
 

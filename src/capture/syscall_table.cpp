@@ -1,4 +1,4 @@
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 #include <array>
 #include <string>
@@ -12,7 +12,7 @@ struct NameNr {
   const char* name;
 };
 constexpr NameNr k_names[] = {
-#include "src/syscall_names_x86_64.inc"
+#include "src/capture/syscall_names_x86_64.inc"
 };
 
 struct Rule {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/fd_kind.hpp"
+#include "src/capture/fd_kind.hpp"
 
 namespace iotrace {
 

@@ -1,11 +1,11 @@
-// Helpers shared by the finding rules (src/findings.cpp, src/loop_findings.cpp).
+// Helpers shared by the finding rules (src/findings/findings.cpp, src/findings/loop_findings.cpp).
 #pragma once
 #include <set>
 #include <string>
 #include <string_view>
 
-#include "src/findings.hpp"
-#include "src/report.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 
@@ -13,7 +13,7 @@ Finding make_finding(std::string_view id);
 // Fixes in the terms of the runtime that was detected.
 std::string runtime_advice(const std::string& runtime, const std::string& generic);
 const ThreadRecord* thread_of(const Capture& c, uint32_t tid);
-// Threads of the process whose role is event-loop (src/thread_role.hpp): the only threads
+// Threads of the process whose role is event-loop (src/model/thread_role.hpp): the only threads
 // loop findings are made for.
 std::set<uint32_t> loop_threads(const ProcessReport& pr);
 

@@ -1,4 +1,4 @@
-#include "src/finding_merge.hpp"
+#include "src/findings/finding_merge.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <map>
 #include <tuple>
 
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 
 namespace iotrace {
 namespace {

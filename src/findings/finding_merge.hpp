@@ -3,7 +3,7 @@
 #pragma once
 #include <vector>
 
-#include "src/findings.hpp"
+#include "src/findings/findings.hpp"
 
 namespace iotrace {
 

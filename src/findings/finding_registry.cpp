@@ -1,5 +1,5 @@
 // Every finding iotrace can report. Ids are stable: CI policies and suppressions name them.
-#include "src/findings.hpp"
+#include "src/findings/findings.hpp"
 
 namespace iotrace {
 

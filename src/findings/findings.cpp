@@ -1,5 +1,5 @@
 // Turns a process's capture into findings: blocking on event loops, stalls and wasteful patterns.
-#include "src/findings.hpp"
+#include "src/findings/findings.hpp"
 
 #include <fmt/format.h>
 
@@ -7,13 +7,13 @@
 #include <map>
 #include <tuple>
 
-#include "src/duration.hpp"
-#include "src/finding_common.hpp"
-#include "src/thread_concurrency.hpp"
-#include "src/thread_role.hpp"
-#include "src/report.hpp"
-#include "src/syscall_table.hpp"
-#include "src/thread_profile.hpp"
+#include "src/util/duration.hpp"
+#include "src/findings/finding_common.hpp"
+#include "src/model/thread_concurrency.hpp"
+#include "src/model/thread_role.hpp"
+#include "src/output/report.hpp"
+#include "src/capture/syscall_table.hpp"
+#include "src/model/thread_profile.hpp"
 
 namespace iotrace {
 namespace {

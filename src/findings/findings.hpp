@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

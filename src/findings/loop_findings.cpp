@@ -10,9 +10,9 @@
 #include <map>
 #include <tuple>
 
-#include "src/duration.hpp"
-#include "src/finding_common.hpp"
-#include "src/syscall_table.hpp"
+#include "src/util/duration.hpp"
+#include "src/findings/finding_common.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 namespace {

@@ -1,4 +1,4 @@
-#include "src/policy.hpp"
+#include "src/findings/policy.hpp"
 
 #include <fmt/format.h>
 #include <fnmatch.h>
@@ -8,8 +8,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "src/duration.hpp"
-#include "src/report.hpp"
+#include "src/util/duration.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "src/findings.hpp"
-#include "src/result.hpp"
+#include "src/findings/findings.hpp"
+#include "src/util/result.hpp"
 
 namespace iotrace {
 

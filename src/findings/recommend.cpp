@@ -1,8 +1,8 @@
 // The seed's decision tree, applied to what was measured.
 #include <fmt/format.h>
 
-#include "src/findings.hpp"
-#include "src/report.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 

@@ -1,4 +1,4 @@
-#include "src/classify.hpp"
+#include "src/model/classify.hpp"
 
 #include <fmt/format.h>
 
@@ -6,11 +6,11 @@
 #include <map>
 #include <set>
 
-#include "src/duration.hpp"
-#include "src/report.hpp"
-#include "src/thread_concurrency.hpp"
-#include "src/thread_profile.hpp"
-#include "src/thread_role.hpp"
+#include "src/util/duration.hpp"
+#include "src/output/report.hpp"
+#include "src/model/thread_concurrency.hpp"
+#include "src/model/thread_profile.hpp"
+#include "src/model/thread_role.hpp"
 
 namespace iotrace {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 
@@ -14,7 +14,7 @@ struct ProcessReport;
 // Stable model identifiers (JSON "model"): blocking, busy-poll, select, poll, epoll, io_uring,
 // linux-aio, threadpool, mixed, idle, unknown.
 // Thread roles: event-loop, async-io, blocking-io, pool-worker, io-wq, sqpoll, compute, idle
-// (src/thread_role.hpp defines them).
+// (src/model/thread_role.hpp defines them).
 
 struct Evidence {
   std::string name;  // "epoll_waits", "events_per_wait", ...

@@ -1,9 +1,9 @@
 // Syscall-per-operation ratios, per process and per event-loop thread (defined in the man page).
 #include <algorithm>
 
-#include "src/findings.hpp"
-#include "src/report.hpp"
-#include "src/thread_profile.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
+#include "src/model/thread_profile.hpp"
 
 namespace iotrace {
 namespace {

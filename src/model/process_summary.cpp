@@ -1,4 +1,4 @@
-#include "src/process_summary.hpp"
+#include "src/model/process_summary.hpp"
 
 #include <algorithm>
 #include <tuple>

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "src/findings.hpp"
-#include "src/report.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 

@@ -1,4 +1,4 @@
-#include "src/thread_concurrency.hpp"
+#include "src/model/thread_concurrency.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

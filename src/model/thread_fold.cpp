@@ -1,4 +1,4 @@
-#include "src/thread_fold.hpp"
+#include "src/model/thread_fold.hpp"
 
 #include <algorithm>
 #include <map>

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 

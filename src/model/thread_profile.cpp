@@ -1,10 +1,10 @@
-#include "src/thread_profile.hpp"
+#include "src/model/thread_profile.hpp"
 
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 

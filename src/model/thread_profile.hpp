@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

@@ -1,10 +1,10 @@
-#include "src/thread_role.hpp"
+#include "src/model/thread_role.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 
 namespace iotrace {
 namespace {

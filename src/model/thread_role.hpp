@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "src/classify.hpp"
-#include "src/thread_profile.hpp"
+#include "src/model/classify.hpp"
+#include "src/model/thread_profile.hpp"
 
 namespace iotrace {
 

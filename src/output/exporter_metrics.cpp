@@ -1,4 +1,4 @@
-#include "src/exporter_metrics.hpp"
+#include "src/output/exporter_metrics.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,11 +7,11 @@
 #include <set>
 #include <tuple>
 
-#include "src/capture_json.hpp"
-#include "src/capture_split.hpp"
-#include "src/fd_kind.hpp"
-#include "src/report.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/capture/capture_split.hpp"
+#include "src/capture/fd_kind.hpp"
+#include "src/output/report.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 namespace {

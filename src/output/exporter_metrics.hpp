@@ -20,7 +20,7 @@
 
 #include <prometheus/metric_family.h>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

@@ -1,12 +1,12 @@
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 #include <algorithm>
 #include <map>
 #include <tuple>
 
-#include "src/finding_merge.hpp"
-#include "src/jit_frames.hpp"
-#include "src/thread_fold.hpp"
+#include "src/findings/finding_merge.hpp"
+#include "src/stacks/jit_frames.hpp"
+#include "src/model/thread_fold.hpp"
 
 namespace iotrace {
 

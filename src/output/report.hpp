@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "src/capture.hpp"
-#include "src/classify.hpp"
-#include "src/findings.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/capture.hpp"
+#include "src/model/classify.hpp"
+#include "src/findings/findings.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 
@@ -43,7 +43,7 @@ struct ThreadLine {
 };
 
 // Short-lived threads of one process with the same role and name, folded into one entry
-// (see fold_threads in src/thread_fold.hpp).
+// (see fold_threads in src/model/thread_fold.hpp).
 struct ThreadGroup {
   std::string comm;   // their name; with digits as '*' when the names differ only in digits
   std::string role;

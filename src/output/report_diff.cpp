@@ -1,4 +1,4 @@
-#include "src/report_diff.hpp"
+#include "src/output/report_diff.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <set>
 #include <tuple>
 
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "src/findings.hpp"
-#include "src/policy.hpp"
-#include "src/result.hpp"
+#include "src/findings/findings.hpp"
+#include "src/findings/policy.hpp"
+#include "src/util/result.hpp"
 
 namespace iotrace {
 

@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "src/report.hpp"
-#include "src/report_diff.hpp"
+#include "src/output/report.hpp"
+#include "src/output/report_diff.hpp"
 
 namespace iotrace {
 namespace {

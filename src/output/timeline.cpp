@@ -1,4 +1,4 @@
-#include "src/timeline.hpp"
+#include "src/output/timeline.hpp"
 
 #include <fmt/format.h>
 
@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "src/capture_json.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 

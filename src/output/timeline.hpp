@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

@@ -1,10 +1,10 @@
-#include "src/folded_stacks.hpp"
+#include "src/stacks/folded_stacks.hpp"
 
 #include <fmt/format.h>
 
 #include <map>
 
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 namespace {

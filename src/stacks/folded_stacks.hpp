@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

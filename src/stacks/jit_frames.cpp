@@ -1,10 +1,10 @@
-#include "src/jit_frames.hpp"
+#include "src/stacks/jit_frames.hpp"
 
 #include <fmt/format.h>
 
 #include <map>
 
-#include "src/classify.hpp"
+#include "src/model/classify.hpp"
 
 namespace iotrace {
 namespace {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "src/capture.hpp"
+#include "src/capture/capture.hpp"
 
 namespace iotrace {
 

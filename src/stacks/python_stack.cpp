@@ -1,4 +1,4 @@
-#include "src/python_stack.hpp"
+#include "src/stacks/python_stack.hpp"
 
 namespace iotrace {
 namespace {

@@ -1,4 +1,4 @@
-#include "src/rust_demangle.hpp"
+#include "src/stacks/rust_demangle.hpp"
 
 #include <cctype>
 #include <vector>

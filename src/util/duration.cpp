@@ -1,4 +1,4 @@
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 
 #include <fmt/format.h>
 

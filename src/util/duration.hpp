@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "src/result.hpp"
+#include "src/util/result.hpp"
 
 namespace iotrace {
 

@@ -1,4 +1,4 @@
-#include "src/text_escape.hpp"
+#include "src/util/text_escape.hpp"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "docs_support.hpp"
-#include "src/findings.hpp"
+#include "src/findings/findings.hpp"
 
 namespace iotrace::docs {
 namespace {

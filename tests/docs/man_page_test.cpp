@@ -7,10 +7,10 @@
 #include <set>
 
 #include "docs_support.hpp"
-#include "src/exporter_metrics.hpp"
-#include "src/findings.hpp"
-#include "src/report.hpp"
-#include "src/syscall_table.hpp"
+#include "src/output/exporter_metrics.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace::docs {
 namespace {
@@ -146,7 +146,7 @@ std::set<std::string> metric_ids() {
   for (const auto& p : r.processes)
     for (const auto& m : p.metrics.values) ids.insert(m.id);
   // Metrics behind conditions the capture above misses are still named in the source.
-  const std::string src = read_file(source_path("src/metrics.cpp"));
+  const std::string src = read_file(source_path("src/model/metrics.cpp"));
   std::regex lit("put(_count)?\\(\"([a-z0-9_]+)\"");
   for (auto it = std::sregex_iterator(src.begin(), src.end(), lit); it != std::sregex_iterator(); ++it)
     ids.insert((*it)[2].str());

@@ -2,7 +2,7 @@
 // capture_from_text(). A capture that loads must survive a JSON round trip unchanged.
 #include <string>
 
-#include "src/capture_json.hpp"
+#include "src/capture/capture_json.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

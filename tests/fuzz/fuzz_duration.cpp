@@ -1,7 +1,7 @@
 // Durations as users type them into parse_duration_ns(); its results through format_duration().
 #include <string_view>
 
-#include "src/duration.hpp"
+#include "src/util/duration.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

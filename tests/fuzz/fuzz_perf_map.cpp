@@ -1,7 +1,7 @@
 // /tmp/perf-PID.map text (written by JITs, so target-controlled) into parse_perf_map().
 #include <string_view>
 
-#include "src/proc_parse.hpp"
+#include "src/capture/proc_parse.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,8 +2,8 @@
 // parse_fail_on_list(), then the parsed policy evaluated against an empty report.
 #include <string_view>
 
-#include "src/policy.hpp"
-#include "src/report.hpp"
+#include "src/findings/policy.hpp"
+#include "src/output/report.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

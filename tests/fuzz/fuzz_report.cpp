@@ -2,9 +2,9 @@
 // behaviour, no control byte in the text output, and JSON output that parses back.
 #include <string>
 
-#include "cli/render.hpp"
-#include "src/capture_json.hpp"
-#include "src/report.hpp"
+#include "cli/render/render.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/output/report.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using iotrace::fuzz::no_control;

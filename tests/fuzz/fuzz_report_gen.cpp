@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "cli/render.hpp"
-#include "src/capture_json.hpp"
-#include "src/report.hpp"
+#include "cli/render/render.hpp"
+#include "src/capture/capture_json.hpp"
+#include "src/output/report.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using iotrace::fuzz::no_control;
@@ -178,7 +178,7 @@ iotrace::Capture make_capture(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   iotrace::Capture made = make_capture(in);
-  // as --save-capture writes it (cli/trace_session.cpp)
+  // as --save-capture writes it (cli/commands/trace_session.cpp)
   std::string saved = iotrace::capture_to_json(made).dump(1);
   auto loaded = iotrace::capture_from_text(saved);
   if (!loaded) {

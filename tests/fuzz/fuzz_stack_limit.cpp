@@ -1,7 +1,7 @@
 // /proc/PID/limits text into parse_stack_limit().
 #include <string_view>
 
-#include "src/proc_parse.hpp"
+#include "src/capture/proc_parse.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "src/text_escape.hpp"
+#include "src/util/text_escape.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using iotrace::fuzz::no_control;

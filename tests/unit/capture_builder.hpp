@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "src/capture.hpp"
-#include "src/report.hpp"
-#include "src/syscall_table.hpp"
+#include "src/capture/capture.hpp"
+#include "src/output/report.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace::test {
 

@@ -1,5 +1,5 @@
 // cli/diff_render: the text and JSON of a comparison built in code, asserted whole.
-#include "cli/diff_render.hpp"
+#include "cli/render/diff_render.hpp"
 
 #include <gtest/gtest.h>
 

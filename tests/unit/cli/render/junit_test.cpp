@@ -1,6 +1,6 @@
 // cli/junit: the JUnit XML is asserted whole, escapes what XML forbids, and validates against
 // tests/fixtures/junit.xsd with libxml2's xmllint.
-#include "cli/junit.hpp"
+#include "cli/render/junit.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

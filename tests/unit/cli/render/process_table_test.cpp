@@ -1,5 +1,5 @@
 // The table of iotrace top and attach --interval: 80 columns, whole strings asserted.
-#include "cli/process_table.hpp"
+#include "cli/render/process_table.hpp"
 
 #include <gtest/gtest.h>
 

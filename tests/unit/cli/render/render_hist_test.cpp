@@ -1,7 +1,7 @@
 // --hist: the histogram layout, whole strings.
 #include <gtest/gtest.h>
 
-#include "cli/render.hpp"
+#include "cli/render/render.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "capture_builder.hpp"
-#include "cli/render.hpp"
-#include "src/capture_json.hpp"
+#include "cli/render/render.hpp"
+#include "src/capture/capture_json.hpp"
 
 namespace iotrace::cli {
 namespace {

@@ -1,6 +1,6 @@
-// The doctor's verdict and feature summary from its checks (probes/doctor_checks.cpp): which
+// The doctor's verdict and feature summary from its checks (probes/kernel/doctor_checks.cpp): which
 // results make attach impossible and which only fall back.
-#include "probes/doctor_checks.hpp"
+#include "probes/kernel/doctor_checks.hpp"
 
 #include <gtest/gtest.h>
 

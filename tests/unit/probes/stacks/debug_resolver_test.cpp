@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "probes/debug_resolver.hpp"
+#include "probes/stacks/debug_resolver.hpp"
 
 namespace iotrace::probes {
 namespace {

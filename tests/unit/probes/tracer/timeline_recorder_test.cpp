@@ -1,4 +1,4 @@
-#include "probes/timeline_recorder.hpp"
+#include "probes/tracer/timeline_recorder.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // capture_delta: what happened between two captures of one trace.
-#include "src/capture_delta.hpp"
+#include "src/capture/capture_delta.hpp"
 
 #include <gtest/gtest.h>
 
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 namespace {

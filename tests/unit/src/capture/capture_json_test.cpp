@@ -1,4 +1,4 @@
-#include "src/capture_json.hpp"
+#include "src/capture/capture_json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "src/syscall_table.hpp"
+#include "src/capture/syscall_table.hpp"
 
 #include <gtest/gtest.h>
 

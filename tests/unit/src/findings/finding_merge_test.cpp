@@ -1,11 +1,11 @@
 // Findings merged across the threads of a process: on a capture whose eight worker threads
 // block at one call site, and on findings built by hand for the key and the ranking.
-#include "src/finding_merge.hpp"
+#include "src/findings/finding_merge.hpp"
 
 #include <gtest/gtest.h>
 
 #include "capture_builder.hpp"
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

@@ -1,5 +1,5 @@
 // Finding rules on synthetic captures: each trigger next to a close variant that must not fire.
-#include "src/findings.hpp"
+#include "src/findings/findings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "capture_builder.hpp"
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

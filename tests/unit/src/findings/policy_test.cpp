@@ -1,11 +1,11 @@
 // src/policy: --fail-on tokens, the policy file, suppressions and rule evaluation on reports
 // built in code.
-#include "src/policy.hpp"
+#include "src/findings/policy.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 using namespace iotrace;
 

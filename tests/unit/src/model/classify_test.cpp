@@ -1,10 +1,10 @@
 // The I/O model of synthetic processes, one per model, judged from the calls alone.
-#include "src/classify.hpp"
+#include "src/model/classify.hpp"
 
 #include <gtest/gtest.h>
 
 #include "capture_builder.hpp"
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "capture_builder.hpp"
-#include "src/findings.hpp"
-#include "src/report.hpp"
+#include "src/findings/findings.hpp"
+#include "src/output/report.hpp"
 
 namespace iotrace {
 namespace {

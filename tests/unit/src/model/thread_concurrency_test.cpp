@@ -1,5 +1,5 @@
 // peak_threads: threads alive at once, from when each was first and last seen.
-#include "src/thread_concurrency.hpp"
+#include "src/model/thread_concurrency.hpp"
 
 #include <gtest/gtest.h>
 

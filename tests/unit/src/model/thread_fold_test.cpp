@@ -1,6 +1,6 @@
 // Folding short-lived threads: the rule on processes built by hand, and a thread-per-request
 // server end to end through build_report.
-#include "src/thread_fold.hpp"
+#include "src/model/thread_fold.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The one definition of an event-loop thread (src/thread_role.hpp) and the loop findings that
+// The one definition of an event-loop thread (src/model/thread_role.hpp) and the loop findings that
 // follow from it, on captures shaped like the real servers they describe: each test builds the
 // calls a known model makes and checks the role, the model and the findings an expert would sign.
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <set>
 
 #include "capture_builder.hpp"
-#include "src/report.hpp"
-#include "src/thread_concurrency.hpp"
+#include "src/output/report.hpp"
+#include "src/model/thread_concurrency.hpp"
 
 namespace iotrace {
 namespace {

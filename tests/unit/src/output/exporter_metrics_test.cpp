@@ -1,4 +1,4 @@
-#include "src/exporter_metrics.hpp"
+#include "src/output/exporter_metrics.hpp"
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>

@@ -1,9 +1,9 @@
 // src/report_diff: comparing two reports built in code, and reading a JSON report back.
-#include "src/report_diff.hpp"
+#include "src/output/report_diff.hpp"
 
 #include <gtest/gtest.h>
 
-#include "src/report.hpp"
+#include "src/output/report.hpp"
 
 using namespace iotrace;
 

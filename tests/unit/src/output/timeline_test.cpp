@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "src/timeline.hpp"
+#include "src/output/timeline.hpp"
 #include "tests/unit/capture_builder.hpp"
 
 namespace iotrace {

@@ -4,8 +4,8 @@
 #include <regex>
 #include <sstream>
 
-#include "src/folded_stacks.hpp"
-#include "src/syscall_table.hpp"
+#include "src/stacks/folded_stacks.hpp"
+#include "src/capture/syscall_table.hpp"
 
 namespace iotrace {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "capture_builder.hpp"
-#include "src/jit_frames.hpp"
+#include "src/stacks/jit_frames.hpp"
 
 namespace iotrace {
 namespace {

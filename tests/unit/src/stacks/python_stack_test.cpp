@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "src/python_stack.hpp"
+#include "src/stacks/python_stack.hpp"
 
 namespace iotrace {
 namespace {

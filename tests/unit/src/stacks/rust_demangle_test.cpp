@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "src/rust_demangle.hpp"
+#include "src/stacks/rust_demangle.hpp"
 
 namespace iotrace {
 namespace {

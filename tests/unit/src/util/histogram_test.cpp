@@ -1,4 +1,4 @@
-#include "src/histogram.hpp"
+#include "src/util/histogram.hpp"
 
 #include <gtest/gtest.h>
 

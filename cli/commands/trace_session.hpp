@@ -14,11 +14,11 @@ struct TimelineArgs;  // cli/app.hpp
 
 struct OutputOptions {
   bool json = false;
-  std::string output;        // file, or empty for stdout
-  std::string save_capture;  // developer: also write the raw capture here
-  std::string folded;        // --folded: folded stacks of blocked loop time go here
+  std::string output{};        // file, or empty for stdout
+  std::string save_capture{};  // developer: also write the raw capture here
+  std::string folded{};        // --folded: folded stacks of blocked loop time go here
   bool hist = false;         // --hist: latency histograms in the text report
-  std::string timeline;      // --timeline: the Trace Event JSON goes here
+  std::string timeline{};      // --timeline: the Trace Event JSON goes here
 };
 
 struct SessionOptions {

@@ -127,17 +127,17 @@ inline std::optional<FrameKind> frame_kind_from_name(const std::string& n) {
 
 struct Frame {
   uint64_t addr = 0;
-  std::string module;  // basename of the mapped file, "[jit]" (no file) or "[unknown]"
+  std::string module{};  // basename of the mapped file, "[jit]" (no file) or "[unknown]"
   // Native frames: the address in the file's own address space (runtime address minus load
   // bias), what `addr2line -e FILE` and `eu-addr2line -e FILE` take; for shared objects and
   // PIE executables also the distance from the load base. JIT frames: the runtime address.
   uint64_t offset = 0;
-  std::string symbol;  // empty when not found
+  std::string symbol{};  // empty when not found
   uint64_t sym_offset = 0;
   FrameKind kind = FrameKind::native;
-  std::string path;      // the mapped file as the process saw it (native frames)
-  std::string build_id;  // hex GNU build-id of that file, when it has one
-  std::string file;      // source file (interpreted frames; native ones with line info)
+  std::string path{};      // the mapped file as the process saw it (native frames)
+  std::string build_id{};  // hex GNU build-id of that file, when it has one
+  std::string file{};      // source file (interpreted frames; native ones with line info)
   uint32_t line = 0;     // 0 when unknown
 };
 

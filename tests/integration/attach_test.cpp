@@ -10,7 +10,7 @@ namespace {
 class AttachTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty()) << "iotrace left programs loaded";
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()) << "iotrace left programs loaded"; }
   }
 };
 

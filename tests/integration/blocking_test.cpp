@@ -16,7 +16,7 @@ const std::set<std::string> k_loop_ids = {"blocking-call-on-loop", "slow-call-on
 class BlockingTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
 
   nlohmann::json trace(const std::vector<std::string>& args,
@@ -154,7 +154,7 @@ TEST_F(BlockingTest, SynchronousDnsOnTheLoopIsFound) {
   EXPECT_TRUE(stack_has(f, "handle_dns")) << f.dump(1);
   // the resolver's internal poll() did not turn into loop iterations of its own
   for (const auto& t : p.at("threads"))
-    if (t.at("comm") == "loop-main") EXPECT_EQ(t.at("model"), "epoll");
+    if (t.at("comm") == "loop-main") { EXPECT_EQ(t.at("model"), "epoll"); }
 }
 
 TEST_F(BlockingTest, LockWaitOnTheLoopIsFound) {

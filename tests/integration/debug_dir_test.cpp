@@ -28,7 +28,7 @@ class DebugDirTest : public ::testing::Test {
   }
   void TearDown() override {
     fs::remove_all(tmp_);
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
 
   // Traces the stripped workload sleeping on its loop; returns the saved capture's path.

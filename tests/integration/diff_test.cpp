@@ -32,7 +32,7 @@ class DiffTest : public ::testing::Test {
     ASSERT_FALSE(offloaded_.empty());
   }
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
 
   // Traces the workload with the capture saved; the JSON report goes beside it (NAME.report.json).

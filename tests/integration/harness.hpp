@@ -48,12 +48,12 @@ struct TraceResult {
 // "go", waits for "done", then ends the trace with SIGINT (or lets it end by itself when the
 // workload exits). Returns iotrace's result; the workload is reaped.
 struct TraceSpec {
-  std::string workload;
-  std::vector<std::string> workload_args;
-  std::vector<std::string> iotrace_args;  // after "attach <pid>"
+  std::string workload{};
+  std::vector<std::string> workload_args{};
+  std::vector<std::string> iotrace_args{};  // after "attach <pid>"
   bool workload_exits = false;            // the workload exits after "done"
   int settle_ms = 100;                    // wait after "done" before stopping the trace
-  std::vector<std::string> global_args;   // before "attach", e.g. --no-feature
+  std::vector<std::string> global_args{};   // before "attach", e.g. --no-feature
 };
 TraceResult trace_workload(const TraceSpec& spec);
 

@@ -10,7 +10,7 @@ namespace {
 class JitFramesTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
 
   nlohmann::json trace(const std::vector<std::string>& args) {

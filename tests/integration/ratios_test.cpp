@@ -9,7 +9,7 @@ namespace {
 class RatiosTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
   nlohmann::json trace(const std::string& mode) {
     TraceResult r = trace_workload({"wl_ratios_uring", {mode}, {"--json"}});

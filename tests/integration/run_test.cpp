@@ -25,7 +25,7 @@ class RunTest : public ::testing::Test {
   }
   void TearDown() override {
     (void)!system(("rm -rf " + dir_).c_str());
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty()) << "iotrace left programs loaded";
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()) << "iotrace left programs loaded"; }
   }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   std::string dir_;

@@ -17,7 +17,7 @@ namespace {
 class StacksTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
   }
 };
 

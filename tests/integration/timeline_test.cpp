@@ -22,7 +22,7 @@ class TimelineTest : public ::testing::Test {
     dir_ = dir;
   }
   void TearDown() override {
-    if (bpf_available()) EXPECT_TRUE(leftover_programs().empty());
+    if (bpf_available()) { EXPECT_TRUE(leftover_programs().empty()); }
     std::system(("rm -rf " + dir_).c_str());
   }
   std::string dir_;
@@ -129,7 +129,7 @@ TEST_F(TimelineTest, ALoopsWaitsIterationsStallsAndBlockingCallsOfAKnownWorkload
     if (it.at("tid") != loop) continue;
     ++iterations;
     // an iteration that slept 30 ms is a stall whatever else happened
-    if (it.at("args").contains("longest call")) EXPECT_FALSE(is_sleep(it.at("args").at("longest call"))) << it;
+    if (it.at("args").contains("longest call")) { EXPECT_FALSE(is_sleep(it.at("args").at("longest call"))) << it; }
   }
   EXPECT_EQ(sleep_stalls, 12) << "one stall per request";
   EXPECT_GE(iterations, 12);

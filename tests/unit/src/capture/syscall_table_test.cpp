@@ -38,7 +38,7 @@ TEST(SyscallTable, EntriesAreSortedAndUnique) {
   ASSERT_GT(all.size(), 350u);
   std::set<std::string_view> names;
   for (size_t i = 0; i < all.size(); ++i) {
-    if (i > 0) EXPECT_LT(all[i - 1].nr, all[i].nr) << all[i].name;
+    if (i > 0) { EXPECT_LT(all[i - 1].nr, all[i].nr) << all[i].name; }
     EXPECT_TRUE(names.insert(all[i].name).second) << all[i].name;
     EXPECT_EQ(syscall_nr(all[i].name), all[i].nr);
     EXPECT_EQ(syscall_info(all[i].nr), &all[i]);

@@ -122,6 +122,19 @@ static __always_inline __u8 fd_kind(long fd, __u8 *nonblock)
 	return file_kind(fd_file(fd), nonblock);
 }
 
+/*
+ * The kfunc bpf_rdonly_cast exists from Linux 6.2 on. libbpf 1.1 (Debian 12's) resolves every
+ * extern of an object at load time, even in programs set not to load and behind a check, so
+ * a weak declaration cannot hide it on 6.1: the object is built a second time with
+ * IOT_NO_KFUNCS, where fd_kind_btf() is fd_kind(), and probes/ loads that twin's bytes when
+ * the running kernel's BTF lacks the kfunc (same maps, programs and globals).
+ */
+#ifdef IOT_NO_KFUNCS
+static __always_inline __u8 fd_kind_btf(long fd, __u8 *nonblock)
+{
+	return fd_kind(fd, nonblock);
+}
+#else
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /* As socket_kind(), with plain loads: private_data is a void pointer, so it is cast. */
@@ -165,5 +178,7 @@ static __always_inline __u8 fd_kind_btf(long fd, __u8 *nonblock)
 		return socket_kind_btf(f);
 	return mode_kind(mode);
 }
+
+#endif /* IOT_NO_KFUNCS */
 
 #endif

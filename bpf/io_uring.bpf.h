@@ -19,30 +19,80 @@ static __always_inline struct iot_thread *uring_thread(void)
 	return cfg_tls ? current_thread(now, true) : current_thread(now, false);
 }
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(iot_ur_submit, struct io_kiocb *req)
+static __always_inline void count_sqe(struct io_kiocb *req)
 {
 	struct iot_thread *t = uring_thread();
 	__u8 op;
 
 	if (!t)
-		return 0;
+		return;
 	op = BPF_CORE_READ(req, opcode);
 	t->uring_sqes++;
 	t->uring_ops[op & (IOT_URING_OPS - 1)]++;
+}
+
+static __always_inline void count_cqe(int res)
+{
+	struct iot_thread *t = uring_thread();
+
+	if (!t)
+		return;
+	t->uring_cqes++;
+	if (res < 0)
+		t->uring_failed++;
+}
+
+/*
+ * The submission and completion tracepoints changed their names and prototypes across
+ * kernels. One program per form; probes/kernel/features.cpp reads the running kernel's
+ * prototype (the btf_trace_* typedef) and loads only the one that matches:
+ *   6.3+           io_uring_submit_req(req)
+ *   6.0 - 6.2      io_uring_submit_sqe(req, force_nonblock)
+ *   5.15 - 5.19    io_uring_submit_sqe(ctx, req, ...)     (req is a void pointer there)
+ *   6.10+          io_uring_complete(ctx, req, cqe)
+ *   5.19 - 6.9     io_uring_complete(ctx, req, user_data, res, cflags, extra1, extra2)
+ *   5.13 - 5.18    io_uring_complete(ctx, user_data, res, cflags)
+ * Fields are read with CO-RE probe reads, so a void pointer argument reads the same.
+ */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(iot_ur_submit, struct io_kiocb *req)
+{
+	count_sqe(req);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(iot_ur_submit_sqe, struct io_kiocb *req)
+{
+	count_sqe(req);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(iot_ur_submit_sqe_ctx, void *uctx, struct io_kiocb *req)
+{
+	count_sqe(req);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(iot_ur_complete, void *uctx, void *req, struct io_uring_cqe *cqe)
 {
-	struct iot_thread *t = uring_thread();
+	count_cqe(BPF_CORE_READ(cqe, res));
+	return 0;
+}
 
-	if (!t)
-		return 0;
-	t->uring_cqes++;
-	if (BPF_CORE_READ(cqe, res) < 0)
-		t->uring_failed++;
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(iot_ur_complete_req_res, void *uctx, void *req, __u64 user_data, int res)
+{
+	count_cqe(res);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(iot_ur_complete_res, void *uctx, __u64 user_data, int res)
+{
+	count_cqe(res);
 	return 0;
 }
 

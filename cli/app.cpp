@@ -72,10 +72,10 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   app->require_subcommand(1);
   app->add_flag("-v,--verbose", a.verbose, "Log probe strategies and libbpf messages to stderr");
   app->add_option("--no-feature", a.no_feature,
-                  "Developer: treat a kernel feature as absent (tp_btf, io_uring, sched_info, unwind) to "
+                  "Developer: treat a kernel feature as absent (tp_btf, io_uring, sched_info, unwind, kfuncs) to "
                   "test fallbacks")
       ->type_name("FEATURE")
-      ->check(CLI::IsMember({"tp_btf", "io_uring", "sched_info", "unwind"}));
+      ->check(CLI::IsMember({"tp_btf", "io_uring", "sched_info", "unwind", "kfuncs"}));
   app->footer("Exit status: 0 ok, 1 policy violated, 2 usage, 3 target, 4 environment, "
               "5 command failed to start, 70 internal error, 130 a second Ctrl-C. See iotrace(8).");
 

@@ -32,20 +32,26 @@ execute_process(COMMAND ${BPF_CLANG} -print-resource-dir OUTPUT_VARIABLE BPF_CLA
 
 set(VMLINUX_DIR ${CMAKE_CURRENT_SOURCE_DIR}/bpf/vmlinux/${BPF_TARGET_ARCH})
 
+# bpf_skeleton(target source [NAME name] [DEFINES -D...]): NAME and DEFINES build a variant of
+# the same source under another name (its skeleton is iotrace_NAME_bpf).
 function(bpf_skeleton target source)
+  cmake_parse_arguments(ARG "" "NAME" "DEFINES" ${ARGN})
   get_filename_component(name ${source} NAME_WE)
+  if(ARG_NAME)
+    set(name ${ARG_NAME})
+  endif()
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.skel.h)
   get_filename_component(srcdir ${source} DIRECTORY)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-      -Wall -Werror -I${VMLINUX_DIR} -I${srcdir} -idirafter ${BPF_CLANG_RESOURCE_DIR}/include
+      ${ARG_DEFINES} -Wall -Werror -I${VMLINUX_DIR} -I${srcdir} -idirafter ${BPF_CLANG_RESOURCE_DIR}/include
       -MD -MF ${obj}.d -c ${source} -o ${obj}
     COMMAND $<IF:$<BOOL:${LLVM_STRIP}>,${LLVM_STRIP},true> -g ${obj}
     DEPFILE ${obj}.d
     DEPENDS ${source}
-    COMMENT "BPF ${name}.bpf.c"
+    COMMENT "BPF ${name}.bpf.o"
     VERBATIM)
   add_custom_command(
     OUTPUT ${skel}

@@ -6,7 +6,7 @@
 
 _iotrace_commands="attach run top exporter doctor demo report diff"
 _iotrace_global_opts="-h --help --version -v --verbose --no-feature"
-_iotrace_features="tp_btf io_uring sched_info unwind"
+_iotrace_features="tp_btf io_uring sched_info unwind kfuncs"
 # Finding ids and severities, for --fail-on.
 _iotrace_finding_ids="blocking-call-on-loop slow-call-on-loop preempted-on-loop
 blocking-risk-on-loop lock-wait-on-loop loop-preempted loop-stall cpu-stall sync-dns-on-loop et-not-drained select-fd-over-setsize scan-waste

@@ -31,7 +31,7 @@ complete -c iotrace -f
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -s h -l help -d 'Print help and exit'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l version -d 'Print the version and exit'
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -s v -l verbose -d 'Log probe strategies and libbpf messages'
-complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no-feature -x -a 'tp_btf io_uring sched_info unwind' -d 'Treat a kernel feature as absent'
+complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -l no-feature -x -a 'tp_btf io_uring sched_info unwind kfuncs' -d 'Treat a kernel feature as absent'
 
 # Commands
 complete -c iotrace -n "not __fish_seen_subcommand_from $iotrace_commands" -a attach -d 'Trace running processes and report'

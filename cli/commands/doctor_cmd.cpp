@@ -76,6 +76,20 @@ std::string render_doctor_text(const probes::DoctorReport& r, bool colour) {
   o += "\nWhat iotrace will do here:\n";
   for (const auto& f : r.features)
     o += render_line(f.state, f.feature, f.how, colour, k_feature_width);
+  if (!r.kernel.empty()) {
+    o += "\nChosen from this kernel's BTF, as attach chooses it:\n";
+    for (const auto& k : r.kernel) {
+      auto st = k.state == probes::KernelFeature::State::on ? CheckState::ok : CheckState::fallback;
+      std::string word = probes::kernel_feature_state_name(k.state);
+      std::string pad(k_state_width > word.size() ? k_state_width - word.size() : 1, ' ');
+      std::string label = fmt::format("{:<{}}", k.name, k_feature_width);
+      o += fmt::format("{}{}{}{}\n", paint(word, state_colour(st), colour), pad, label,
+                       wrap(k.detail, k_state_width + label.size(), k_state_width + k_feature_width));
+    }
+  }
+  if (!r.unavailable.empty())
+    o += wrap(fmt::format("Counts this kernel cannot give (reported as unavailable, never used "
+                          "by a finding): {}", fmt::join(r.unavailable, ", ")), 0, 2) + "\n";
   o += r.attach_works ? "\niotrace attach will work on this machine.\n"
                       : "\niotrace attach will NOT work on this machine: see the fatal lines above.\n";
   return o;
@@ -93,6 +107,11 @@ std::string render_doctor_json(const probes::DoctorReport& r) {
   for (const auto& f : r.features)
     j["features"].push_back(
         {{"feature", f.feature}, {"state", probes::check_state_name(f.state)}, {"how", f.how}});
+  j["kernel_features"] = nlohmann::json::array();
+  for (const auto& k : r.kernel)
+    j["kernel_features"].push_back(
+        {{"name", k.name}, {"state", probes::kernel_feature_state_name(k.state)}, {"detail", k.detail}});
+  j["unavailable_counts"] = r.unavailable;
   return j.dump(2) + "\n";
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "probes/kernel/features.hpp"
+
 namespace iotrace::probes {
 
 enum class CheckState {
@@ -32,6 +34,10 @@ struct FeatureStatus {
 struct DoctorReport {
   std::vector<DoctorCheck> checks;
   std::vector<FeatureStatus> features;
+  // Each kernel-dependent piece as attach chooses it on this kernel (from loading the real
+  // object), and the capture's counts it cannot give.
+  std::vector<KernelFeature> kernel;
+  std::vector<std::string> unavailable;
   bool attach_works = false;
 };
 

@@ -52,8 +52,10 @@ void Tracer::Impl::attach() {
     int err = libbpf_get_error(link);
     if (err) {
       if (is_uring_prog(prog)) {
-        notes.push_back(fmt::format("io_uring tracepoint of {} could not be attached: {}",
-                                    bpf_program__name(prog), errno_text(err)));
+        std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
+        notes.push_back(fmt::format("io_uring tracepoint {} could not be attached ({}): its "
+                                    "counts are missing", tp, errno_text(err)));
+        for (const auto& c : uring_counts_of(tp)) mark_unavailable(c);
         continue;
       }
       throw TraceError(TraceError::Kind::environment,

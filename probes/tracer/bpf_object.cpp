@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "bpf/iotrace_nokfunc.skel.h"
 #include "probes/trace_error.hpp"
 #include "probes/tracer/tracer_impl.hpp"
 #include "src/capture/syscall_table.hpp"
@@ -41,6 +42,30 @@ void set_bits(volatile __u64* bits, uint32_t flag) {
 
 int nr_of(const char* name) { return syscall_nr(name).value_or(-1); }
 
+// The twin built without kfuncs must have the skeleton's shape: its bytes are opened through
+// iotrace_bpf's skeleton, whose pointers into the globals assume this layout.
+static_assert(sizeof(iotrace_bpf::iotrace_bpf__rodata) ==
+              sizeof(iotrace_nokfunc_bpf::iotrace_nokfunc_bpf__rodata));
+static_assert(sizeof(iotrace_bpf::iotrace_bpf__bss) == sizeof(iotrace_nokfunc_bpf::iotrace_nokfunc_bpf__bss));
+static_assert(sizeof(iotrace_bpf::maps) == sizeof(iotrace_nokfunc_bpf::maps));
+static_assert(sizeof(iotrace_bpf::progs) == sizeof(iotrace_nokfunc_bpf::progs));
+
+// Opens iotrace_bpf's skeleton on the object with kfuncs or on its twin without: libbpf
+// opens maps and programs by name, so the one skeleton serves both.
+iotrace_bpf* open_object(bool kfuncs) {
+  auto* obj = static_cast<iotrace_bpf*>(calloc(1, sizeof(iotrace_bpf)));
+  if (!obj) return nullptr;
+  int err = iotrace_bpf__create_skeleton(obj);
+  if (!err && !kfuncs) obj->skeleton->data = iotrace_nokfunc_bpf__elf_bytes(&obj->skeleton->data_sz);
+  if (!err) err = bpf_object__open_skeleton(obj->skeleton, nullptr);
+  if (err) {
+    iotrace_bpf__destroy(obj);
+    errno = err < 0 ? -err : err;
+    return nullptr;
+  }
+  return obj;
+}
+
 }  // namespace
 
 bool is_uring_prog(const bpf_program* p) {
@@ -65,7 +90,7 @@ void set_verbose(bool verbose) { g_verbose = verbose; }
 bool verbose() { return g_verbose; }
 
 SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
-  SkelPtr s(iotrace_bpf::open());
+  SkelPtr s(open_object(f.kfunc_rdonly_cast));
   if (!s)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("opening the BPF object failed: {}", errno_text(errno)));
@@ -122,7 +147,7 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
       bpf_program__set_autoload(prog, false);
     if (is_uring_prog(prog)) {
       std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
-      bpf_program__set_autoload(prog, f.has_tracepoint(tp));
+      bpf_program__set_autoload(prog, f.uring_prog_wanted(name, tp));
     }
   }
   return s;
@@ -140,9 +165,20 @@ void Tracer::Impl::load(const Features& f) {
     int err = iotrace_bpf::load(skel.get());
     if (!err) {
       btf_programs = use_btf;
-      if (!use_btf) notes.push_back("BTF tracepoints (tp_btf) unavailable: using raw tracepoints");
-      if (attempt == 2)
-        notes.push_back("io_uring tracepoints could not be loaded: SQE, CQE and io-wq counts are missing");
+      using State = KernelFeature::State;
+      if (use_btf)
+        outcome.push_back({"tp_btf", State::on, "syscall and scheduler programs are BTF tracepoints"});
+      else
+        outcome.push_back({"tp_btf", State::fallback,
+                           feature_disabled("tp_btf")
+                               ? "disabled with --no-feature tp_btf: raw tracepoints are used"
+                               : "BTF tracepoints (tp_btf) could not be loaded: raw tracepoints are used"});
+      if (attempt == 2) {
+        outcome.push_back({"io_uring tracepoints", State::off,
+                           "io_uring's programs could not be loaded: SQE, CQE and io-wq counts are missing"});
+        for (const char* c : {"uring_sqes", "uring_cqes", "uring_failed"}) mark_unavailable(c);
+        for (const auto& u : uring_tracepoints()) mark_unavailable(u.counts);
+      }
       return;
     }
     if (err == -EPERM || (err == -EACCES && geteuid() != 0))

@@ -262,6 +262,7 @@ Capture Tracer::Impl::collect() {
   c.duration_ns = now - start_ns;
   c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children};
   c.notes = notes;
+  c.unavailable = unavailable;
   for (uint32_t pid : map_targets())
     if (!procs.count(pid)) add_target(pid, true, false);  // a child added in the kernel at fork
   if (opts.all_processes) {

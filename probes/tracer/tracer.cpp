@@ -31,6 +31,13 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
                      "this kernel has no BTF type information (/sys/kernel/btf/vmlinux is missing)",
                      "iotrace's probes relocate to the running kernel with BTF; use a kernel built "
                      "with CONFIG_DEBUG_INFO_BTF=y (the default on Debian 11+, Ubuntu 20.10+, RHEL 8.2+)");
+  // The floor: stall events and stack copies need the BPF ring buffer (Linux 5.8).
+  if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) != 1)
+    throw TraceError(TraceError::Kind::environment,
+                     fmt::format("this kernel ({}) has no BPF ring buffer, which iotrace needs "
+                                 "(Linux 5.8 and later have it)", kernel_release()),
+                     "run iotrace on Linux 5.8 or newer with BTF; 'iotrace doctor' and "
+                     "REQUIREMENTS in iotrace(8) list what each feature needs");
   if (!opts.all_processes)
     for (uint32_t pid : opts.pids) validate_target(pid);
 
@@ -38,14 +45,15 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
   auto& im = *t->impl_;
   im.opts = opts;
   im.ncpus = libbpf_num_possible_cpus();
-  if (!f.missing_io_uring_tracepoints.empty() && !feature_disabled("io_uring")) {
-    std::string missing;
-    for (const auto& m : f.missing_io_uring_tracepoints) missing += (missing.empty() ? "" : ", ") + m;
-    im.notes.push_back("this kernel lacks io_uring tracepoints " + missing + ": their counts are missing");
-  } else if (feature_disabled("io_uring")) {
-    im.notes.push_back("io_uring tracepoints disabled: SQE, CQE and io-wq counts are missing");
-  }
   im.load(f);
+  // Every piece the kernel lacks, said once in the report's notes; the counts it would have
+  // given are marked unavailable so no finding is computed from them.
+  for (const auto* list : {&f.kernel, &im.outcome})
+    for (const auto& k : *list)
+      if (k.state != KernelFeature::State::on)
+        im.notes.push_back(fmt::format("kernel feature {} {}: {}", k.name,
+                                       kernel_feature_state_name(k.state), k.detail));
+  for (const auto& u : f.unavailable_counts()) im.mark_unavailable(u);
   im.attach();
   im.start_ns = mono_ns();
   if (opts.timeline) im.timeline = std::make_unique<TimelineRecorder>(opts.timeline_limit, im.start_ns);
@@ -55,6 +63,34 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
       for (uint32_t child : descendants(pid)) im.add_target(child, true);
   }
   return t;
+}
+
+LoadCheck Tracer::check_load() {
+  install_libbpf_log();
+  LoadCheck out;
+  Features f = probe_features();
+  out.features = f.kernel;
+  Impl im;
+  im.ncpus = libbpf_num_possible_cpus();
+  for (const auto& u : f.unavailable_counts()) im.mark_unavailable(u);
+  try {
+    im.load(f);
+    im.attach();
+    size_t progs = 0;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, im.skel->obj) progs += bpf_program__autoload(prog) ? 1 : 0;
+    out.works = true;
+    out.result = fmt::format("loaded and attached {} programs ({}, object {} kfuncs)", progs,
+                             im.btf_programs ? "tp_btf" : "raw_tp",
+                             f.kfunc_rdonly_cast ? "with" : "without");
+  } catch (const TraceError& e) {
+    out.error = e.what();
+    out.hint = e.hint();
+    out.result = out.error;
+  }
+  out.features.insert(out.features.end(), im.outcome.begin(), im.outcome.end());
+  out.unavailable = im.unavailable;
+  return out;  // im's destructor detaches and frees everything
 }
 
 void Tracer::add_target(uint32_t pid) { impl_->add_target(pid, false); }

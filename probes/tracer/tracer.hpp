@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/kernel/features.hpp"
 #include "src/capture/capture.hpp"
 #include "src/output/timeline.hpp"
 
@@ -33,8 +34,21 @@ struct LiveCounts {
   uint64_t stalls = 0;
 };
 
+// What `iotrace doctor` learns by loading and attaching exactly what attach would, with no
+// target: whether it works, and each kernel-dependent piece as it was chosen.
+struct LoadCheck {
+  bool works = false;
+  std::string result;  // "loaded and attached 31 programs (tp_btf, object with kfuncs)"
+  std::string error;   // when it failed: what failed
+  std::string hint;    // and what to do
+  std::vector<KernelFeature> features;   // every kernel-dependent piece: on, fallback or off
+  std::vector<std::string> unavailable;  // the capture's counts this kernel cannot give
+};
+
 class Tracer {
  public:
+  // Loads and attaches the programs attach would load on this kernel, then detaches them.
+  static LoadCheck check_load();
   // Opens, configures, loads and attaches; registers the targets. Throws TraceError.
   static std::unique_ptr<Tracer> start(const TraceOptions& opts);
   ~Tracer();

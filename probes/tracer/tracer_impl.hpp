@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -65,6 +66,15 @@ struct Tracer::Impl {
     for (auto* l : dns_links) bpf_link__destroy(l);
     if (iter_link) bpf_link__destroy(iter_link);
     if (rb) ring_buffer__free(rb);
+  }
+
+  // What load() chose beyond probe_features()'s choices (tp_btf or raw_tp, io_uring dropped),
+  // and the capture's counts this kernel cannot give.
+  std::vector<KernelFeature> outcome;
+  std::vector<std::string> unavailable;
+  void mark_unavailable(const std::string& count) {
+    if (std::find(unavailable.begin(), unavailable.end(), count) == unavailable.end())
+      unavailable.push_back(count);
   }
 
   // bpf_object.cpp: open with the run's settings, choose programs, load (with fallbacks)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/capture/fd_kind.hpp"
@@ -208,6 +209,15 @@ struct Capture {
   std::vector<Stall> stalls;
   Losses losses;
   std::vector<std::string> notes;  // degraded features and other facts the report must state
+  // Counts the kernel could not give (its tracepoint or prototype is missing): "uring_sqes",
+  // "uring_cqes", "uring_failed", "uring_punts", "uring_overflows", "uring_links",
+  // "uring_rings". They read 0 in the rows; no finding or ratio may be computed from them.
+  std::vector<std::string> unavailable;
+  bool provides(std::string_view count) const {
+    for (const auto& u : unavailable)
+      if (u == count) return false;
+    return true;
+  }
 };
 
 }  // namespace iotrace

@@ -124,6 +124,7 @@ Capture capture_delta(const Capture& prev, const Capture& cur) {
   d.kernel = cur.kernel;
   d.settings = cur.settings;
   d.notes = cur.notes;
+  d.unavailable = cur.unavailable;
   d.duration_ns = sub(cur.duration_ns, prev.duration_ns);
 
   for (ProcessRecord p : cur.processes) {

@@ -273,6 +273,7 @@ json capture_to_json(const Capture& c) {
                  {"flagged_full", c.losses.flagged_full},
                  {"stack_copy", c.losses.stack_copy}};
   j["notes"] = utf8(c.notes);
+  if (!c.unavailable.empty()) j["unavailable"] = c.unavailable;
   return j;
 }
 
@@ -429,6 +430,7 @@ Result<Capture> capture_from_json(const json& j) try {
     c.losses.stack_copy = get_or<uint64_t>(*it, "stack_copy", 0);
   }
   c.notes = j.value("notes", std::vector<std::string>{});
+  c.unavailable = j.value("unavailable", std::vector<std::string>{});
   return c;
 } catch (const std::exception& e) {
   return Error{fmt::format("malformed capture: {}", e.what())};

@@ -17,6 +17,7 @@ std::vector<Capture> split_by_process(Capture d) {
       c.kernel = d.kernel;
       c.duration_ns = d.duration_ns;
       c.settings = d.settings;
+      c.unavailable = d.unavailable;  // the kernel's gaps hold for every process
       out.push_back(std::move(c));
     }
     slot_of_tid[t.tid] = it->second;

@@ -152,7 +152,8 @@ void pattern_findings(const Capture& c, const ProcessReport& pr, std::vector<Fin
                                p.sock_reads, t.tid, ratio(p.sock_read_bytes, p.sock_reads));
       out.push_back(std::move(f));
     }
-    if (p.uring_enters >= 100 && t.uring.sqes > 0 && ratio(t.uring.sqes, p.uring_enters) <= 1.5) {
+    if (p.uring_enters >= 100 && c.provides("uring_sqes") && t.uring.sqes > 0 &&
+        ratio(t.uring.sqes, p.uring_enters) <= 1.5) {
       Finding f = base("uring-unbatched");
       f.syscall = "io_uring_enter";
       f.count = p.uring_enters;
@@ -194,14 +195,16 @@ void pattern_findings(const Capture& c, const ProcessReport& pr, std::vector<Fin
   ThreadRecord sum;
   ThreadProfile all = process_profile(profs, sum);
   const auto& u = sum.uring;
-  if (u.punts >= 10 && ratio(u.punts, std::max<uint64_t>(u.sqes, 1)) >= 0.1) {
+  // A share needs both counts from the kernel, and requests to share: never "N of 0".
+  if (c.provides("uring_punts") && c.provides("uring_sqes") && u.sqes > 0 && u.punts >= 10 &&
+      ratio(u.punts, u.sqes) >= 0.1) {
     Finding f = make_finding("uring-iowq-punts");
     f.count = u.punts;
     f.evidence = fmt::format("{} of {} io_uring requests ({:.0f}%) were punted to io-wq workers",
                              u.punts, u.sqes, 100 * ratio(u.punts, u.sqes));
     out.push_back(std::move(f));
   }
-  if (u.overflows > 0) {
+  if (c.provides("uring_overflows") && u.overflows > 0) {
     Finding f = make_finding("uring-cq-overflow");
     f.count = u.overflows;
     f.evidence = fmt::format("{} completions overflowed the CQ ring", u.overflows);

@@ -8,12 +8,19 @@
 namespace iotrace {
 namespace {
 
-void add_profile_metrics(std::vector<Metric>& out, const ThreadProfile& p,
+// A metric built on a count the kernel could not give (Capture::unavailable) is left out.
+void add_profile_metrics(std::vector<Metric>& out, const Capture& c, const ThreadProfile& p,
                          const UringCounters& u, uint64_t select_max, uint32_t tid) {
   auto put = [&](const char* id, double num, double den) {
     if (den > 0) out.push_back({id, num / den, tid});
   };
   auto put_count = [&](const char* id, double v) { out.push_back({id, v, tid}); };
+  auto put_if = [&](const char* count, const char* id, double num, double den) {
+    if (c.provides(count)) put(id, num, den);
+  };
+  auto count_if = [&](const char* count, const char* id, double v) {
+    if (c.provides(count)) put_count(id, v);
+  };
   const double ops = static_cast<double>(p.ops());
   put_count("operations", ops);
   put_count("io_syscalls", static_cast<double>(p.io_syscalls));
@@ -31,16 +38,16 @@ void add_profile_metrics(std::vector<Metric>& out, const ThreadProfile& p,
   put("bytes_per_read", static_cast<double>(p.read_bytes), static_cast<double>(p.read_calls_ok));
   put("bytes_per_write", static_cast<double>(p.write_bytes), static_cast<double>(p.write_calls_ok));
   if (p.uring_enters || u.sqes) {
-    put("sqes_per_enter", static_cast<double>(u.sqes), static_cast<double>(p.uring_enters));
-    put("cqes_per_enter", static_cast<double>(u.cqes), static_cast<double>(p.uring_enters));
+    put_if("uring_sqes", "sqes_per_enter", static_cast<double>(u.sqes), static_cast<double>(p.uring_enters));
+    put_if("uring_cqes", "cqes_per_enter", static_cast<double>(u.cqes), static_cast<double>(p.uring_enters));
     put("enters_per_op", static_cast<double>(p.uring_enters), ops);
-    put_count("uring_sqes", static_cast<double>(u.sqes));
-    put_count("uring_cqes", static_cast<double>(u.cqes));
+    count_if("uring_sqes", "uring_sqes", static_cast<double>(u.sqes));
+    count_if("uring_cqes", "uring_cqes", static_cast<double>(u.cqes));
     put_count("sqpoll_wakeups", static_cast<double>(u.enter_sqwakeup));
-    put_count("iowq_punts", static_cast<double>(u.punts));
-    put_count("cq_overflows", static_cast<double>(u.overflows));
-    put_count("uring_failed", static_cast<double>(u.failed));
-    put_count("uring_links", static_cast<double>(u.links));
+    count_if("uring_punts", "iowq_punts", static_cast<double>(u.punts));
+    count_if("uring_overflows", "cq_overflows", static_cast<double>(u.overflows));
+    count_if("uring_failed", "uring_failed", static_cast<double>(u.failed));
+    count_if("uring_links", "uring_links", static_cast<double>(u.links));
   }
   if (p.aio_submits) {
     put("iocbs_per_submit", static_cast<double>(p.aio_iocbs), static_cast<double>(p.aio_submits));
@@ -98,10 +105,10 @@ Metrics compute_metrics(const Capture& c, const ProcessReport& pr) {
   auto profs = profile_threads(c, pr.process.pid);
   ThreadRecord sum;
   ThreadProfile all = sum_profiles(profs, sum);
-  add_profile_metrics(m.values, all, sum.uring, sum.select_max_nfds, 0);
+  add_profile_metrics(m.values, c, all, sum.uring, sum.select_max_nfds, 0);
   for (const auto& p : profs)
     if (p.thread->loop)
-      add_profile_metrics(m.values, p, p.thread->uring, p.thread->select_max_nfds, p.thread->tid);
+      add_profile_metrics(m.values, c, p, p.thread->uring, p.thread->select_max_nfds, p.thread->tid);
   return m;
 }
 

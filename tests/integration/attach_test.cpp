@@ -29,9 +29,12 @@ uint64_t thread_calls(const nlohmann::json& t, const std::string& name) {
 
 }  // namespace
 
-TEST_F(AttachTest, CountsEveryCallExactly) {
-  REQUIRE_BPF();
-  TraceResult r = trace_workload({"wl_counted", {}, {"--json"}});
+// Every count the workload controls, exactly; global_args picks the object (with kfuncs, or
+// the twin built without them that kernels before 6.2 load: same counts, same fd kinds).
+static void expect_every_call_counted(const std::vector<std::string>& global_args) {
+  TraceSpec spec{"wl_counted", {}, {"--json"}};
+  spec.global_args = global_args;
+  TraceResult r = trace_workload(spec);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(r.report.is_object()) << r.out;
   EXPECT_EQ(r.report.at("schema_version"), 1);
@@ -57,6 +60,16 @@ TEST_F(AttachTest, CountsEveryCallExactly) {
     EXPECT_LE(s.at("p99_ns").get<uint64_t>(), s.at("max_ns").get<uint64_t>());
   }
   EXPECT_EQ(r.report.at("losses").at("total"), 0);
+}
+
+TEST_F(AttachTest, CountsEveryCallExactly) {
+  REQUIRE_BPF();
+  expect_every_call_counted({});
+}
+
+TEST_F(AttachTest, CountsEveryCallExactlyWithTheObjectWithoutKfuncs) {
+  REQUIRE_BPF();
+  expect_every_call_counted({"--no-feature", "kfuncs"});
 }
 
 TEST_F(AttachTest, TextReportNamesCategories) {

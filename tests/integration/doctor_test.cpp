@@ -54,7 +54,7 @@ TEST_F(DoctorTest, JsonNamesEveryCheck) {
   std::map<std::string, std::string> state;
   for (const auto& c : r.report.at("checks")) state[c.at("id")] = c.at("state");
   for (const char* id : {"privileges", "kernel", "btf", "tp_btf", "raw_tp", "sched_switch", "sched_info",
-                         "uprobes", "ringbuf"})
+                         "uprobes", "ringbuf", "tracer"})
     EXPECT_EQ(state[id], "ok") << id;
   for (const char* id : {"fentry", "kprobes", "tracefs", "io_uring_disabled", "perf_event_paranoid",
                          "lockdown", "memlock"})
@@ -91,4 +91,32 @@ TEST_F(DoctorTest, ForcedOffSchedInfoTimesWakeups) {
   EXPECT_TRUE(has(r.out, "fallback run-queue delay      disabled with --no-feature sched_info")) << r.out;
   EXPECT_TRUE(has(r.out, "fallback blocked/preempted split         sched_wakeup timing")) << r.out;
   EXPECT_TRUE(has(r.out, "ok       loop stalls and scheduler time  sched_switch via tp_btf")) << r.out;
+}
+
+// doctor loads the object attach loads: on this kernel, the one with kfuncs and every io_uring
+// program in its newest form; each piece named, none off, no count missing.
+TEST_F(DoctorTest, LoadsWhatAttachLoadsAndNamesEachKernelPiece) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"doctor", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::string> state;
+  for (const auto& k : r.report.at("kernel_features")) state[k.at("name")] = k.at("state");
+  for (const char* name : {"kfunc bpf_rdonly_cast", "sched_info", "io_uring submissions",
+                           "io_uring completions", "io_uring io-wq punts", "tp_btf"})
+    EXPECT_EQ(state[name], "on") << name << ": " << r.out;
+  EXPECT_TRUE(r.report.at("unavailable_counts").empty()) << r.out;
+  for (const auto& c : r.report.at("checks")) {
+    if (c.at("id") != "tracer") continue;
+    EXPECT_NE(c.at("result").get<std::string>().find("(tp_btf, object with kfuncs)"), std::string::npos)
+        << c.dump();
+  }
+}
+
+TEST_F(DoctorTest, ForcedOffKfuncsLoadsTheTwinObject) {
+  REQUIRE_BPF();
+  TraceResult r = run_iotrace({"--no-feature", "kfuncs", "doctor"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "fallback kfunc bpf_rdonly_cast           disabled with --no-feature kfuncs")) << r.out;
+  EXPECT_TRUE(has(r.out, "object without kfuncs")) << r.out;
+  EXPECT_TRUE(has(r.out, "iotrace attach will work on this machine.\n")) << r.out;
 }

@@ -63,7 +63,7 @@ TEST_F(StacksTest, CopiedStacksReachTheHandlerWithoutFramePointers) {
   for (const auto& fr : st.at("frames")) EXPECT_FALSE(fr.at("module").get<std::string>().empty());
   // the loop stall's longest call is that sleep: the stall has the same stack
   for (const auto& s : p.at("findings"))
-    if (s.at("id") == "loop-stall") EXPECT_TRUE(has(symbols(s.at("stack")), "handle_sleep")) << s.dump(1);
+    if (s.at("id") == "loop-stall") { EXPECT_TRUE(has(symbols(s.at("stack")), "handle_sleep")) << s.dump(1); }
 }
 
 TEST_F(StacksTest, WithoutCopiesTheFramePointerWalkIsUsedAndCountsStayExact) {

@@ -52,7 +52,7 @@ void expect_trace_event_json(const json& t) {
     }
     EXPECT_TRUE(e.at("ts").is_number()) << e;
     EXPECT_GE(e.at("ts").get<double>(), 0.0) << e;
-    if (ph == "X") EXPECT_GE(e.at("dur").get<double>(), 0.0) << e;
+    if (ph == "X") { EXPECT_GE(e.at("dur").get<double>(), 0.0) << e; }
   }
 }
 

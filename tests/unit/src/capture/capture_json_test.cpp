@@ -90,6 +90,7 @@ Capture full_capture() {
   c.settings.follow_children = true;
   c.losses = {1, 2, 3, 4, 5};
   c.notes = {"io_uring tracepoints not found: io_uring counters are absent"};
+  c.unavailable = {"uring_sqes", "uring_punts"};
   return c;
 }
 
@@ -121,6 +122,9 @@ TEST(CaptureJson, RoundTripKeepsEveryField) {
   EXPECT_TRUE(d.stalls[0].stack.lost);
   EXPECT_EQ(d.losses.total(), 15u);
   EXPECT_EQ(d.notes, c.notes);
+  EXPECT_EQ(d.unavailable, c.unavailable);
+  EXPECT_FALSE(d.provides("uring_sqes"));
+  EXPECT_TRUE(d.provides("uring_cqes"));
 }
 
 TEST(CaptureJson, HistogramIsSparse) {

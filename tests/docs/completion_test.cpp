@@ -133,7 +133,7 @@ TEST(BashCompletion, CompletesCommandsAndOptions) {
   auto timeline = bash_complete({"iotrace", "attach", "--timeline", "man/iotrace."});
   EXPECT_TRUE(timeline.count("man/iotrace.8")) << joined(timeline);
   EXPECT_EQ(bash_complete({"iotrace", "--no-feature", ""}),
-            (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
+            (std::set<std::string>{"io_uring", "kfuncs", "sched_info", "tp_btf", "unwind"}));
   // the shell's own pid is a running process
   auto pids = bash_complete({"iotrace", "attach", ""});
   EXPECT_TRUE(pids.count("1")) << joined(pids);
@@ -196,7 +196,7 @@ TEST(FishCompletion, CompletesCommandsAndOptions) {
   auto attach = fish_complete("iotrace attach --");
   EXPECT_TRUE(attach.count("--follow-children")) << joined(attach);
   EXPECT_EQ(fish_complete("iotrace att"), std::set<std::string>{"attach"});
-  EXPECT_EQ(fish_complete("iotrace --no-feature "), (std::set<std::string>{"io_uring", "sched_info", "tp_btf", "unwind"}));
+  EXPECT_EQ(fish_complete("iotrace --no-feature "), (std::set<std::string>{"io_uring", "kfuncs", "sched_info", "tp_btf", "unwind"}));
   auto pids = fish_complete("iotrace attach ");
   EXPECT_TRUE(pids.count("1")) << joined(pids);
   auto files = fish_complete("iotrace attach --save-capture man/iotrace.");
@@ -274,6 +274,7 @@ TEST(ZshCompletion, CompletesCommandsAndOptions) {
   EXPECT_NE(feats.find("io_uring"), std::string::npos) << feats;
   EXPECT_NE(feats.find("sched_info"), std::string::npos) << feats;
   EXPECT_NE(feats.find("unwind"), std::string::npos) << feats;
+  EXPECT_NE(feats.find("kfuncs"), std::string::npos) << feats;
   std::string dirs = zsh_complete("iotrace report --debug-dir tests/do");
   EXPECT_NE(dirs.find("BUFFER[iotrace report --debug-dir tests/docs/"), std::string::npos) << dirs;
 }

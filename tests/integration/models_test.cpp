@@ -193,7 +193,7 @@ TEST_F(ModelTest, IoUringCountedWithRawTracepoints) {
   const auto& p = root(r.report);
   EXPECT_EQ(p.at("model").at("model"), "io_uring") << p.at("model").dump();
   EXPECT_EQ(ev(p.at("model"), "uring_sqes"), 6424);
-  EXPECT_EQ(r.report.at("notes"), json::array({"BTF tracepoints (tp_btf) unavailable: using raw tracepoints"}));
+  EXPECT_EQ(r.report.at("notes"), json::array({"kernel feature tp_btf fallback: disabled with --no-feature tp_btf: raw tracepoints are used"}));
 }
 
 TEST_F(ModelTest, IoUringSqpoll) {

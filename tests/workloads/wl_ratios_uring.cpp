@@ -7,6 +7,8 @@
 //   poll_small   poll() on 10 fds, 2 of them ready, 200 calls
 //   uring32      io_uring NOPs submitted 32 per io_uring_enter, 200 rounds
 //   uring1       io_uring NOPs submitted one per io_uring_enter, 6,400 of them
+//   uring_fail   io_uring: 100 reads of a closed fd (100 failed completions, -EBADF), then 64
+//                4 KiB writes to a file with IOSQE_ASYNC (each one punted to io-wq), 8 per enter
 #include <liburing.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -59,8 +61,13 @@ void select_on(int fd) {
   for (int i = 0; i < 200; ++i) {
     std::fill(bits.begin(), bits.end(), 0);
     bits[fd / (8 * sizeof(unsigned long))] |= 1ul << (fd % (8 * sizeof(unsigned long)));
+#ifdef SYS_select
     timeval tv{0, 0};
     syscall(SYS_select, fd + 1, bits.data(), nullptr, nullptr, &tv);
+#else  // arm64 has only pselect6: with no signal mask it is select
+    timespec ts{0, 0};
+    syscall(SYS_pselect6, fd + 1, bits.data(), nullptr, nullptr, &ts, nullptr);
+#endif
   }
 }
 
@@ -102,6 +109,38 @@ void uring(unsigned batch) {
   io_uring_queue_exit(&ring);
 }
 
+void uring_fail() {
+  io_uring ring;
+  if (io_uring_queue_init(64, &ring, 0)) wl::die("io_uring_queue_init");
+  char path[] = "/tmp/iotrace-uring-XXXXXX";
+  int file = mkstemp(path);
+  if (file < 0) wl::die("mkstemp");
+  unlink(path);
+  int closed = dup(file);
+  close(closed);  // a number no file has: every read of it fails with EBADF
+  static char buf[4096];
+  wl::ready();
+  wl::wait_go();
+  auto round = [&](unsigned n, auto prep) {
+    for (unsigned i = 0; i < n; ++i) prep(io_uring_get_sqe(&ring), i);
+    if (io_uring_submit(&ring) != static_cast<int>(n)) wl::die("submit");
+    for (unsigned i = 0; i < n; ++i) {
+      io_uring_cqe* cqe;
+      if (io_uring_wait_cqe(&ring, &cqe)) wl::die("wait_cqe");
+      io_uring_cqe_seen(&ring, cqe);
+    }
+  };
+  for (int r = 0; r < 10; ++r)
+    round(10, [&](io_uring_sqe* sqe, unsigned) { io_uring_prep_read(sqe, closed, buf, sizeof(buf), 0); });
+  for (int r = 0; r < 8; ++r)
+    round(8, [&](io_uring_sqe* sqe, unsigned i) {
+      io_uring_prep_write(sqe, file, buf, sizeof(buf), (r * 8 + i) * sizeof(buf));
+      sqe->flags |= IOSQE_ASYNC;
+    });
+  io_uring_queue_exit(&ring);
+  close(file);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,6 +161,7 @@ int main(int argc, char** argv) {
   else if (mode == "poll_small") poll_on(8);
   else if (mode == "uring32") uring(32);
   else if (mode == "uring1") uring(1);
+  else if (mode == "uring_fail") uring_fail();
   else wl::die("unknown mode");
   wl::done();
   wl::wait_stdin_eof();

@@ -15,7 +15,8 @@
 
 #define IOT_ABI_VERSION 1
 
-/* x86_64 has < 512 syscalls; bitmaps of syscall numbers use this many bits. */
+/* x86_64 and arm64 (asm-generic numbers) both have < 512 syscalls; bitmaps of syscall numbers
+ * use this many bits. */
 #define IOT_MAX_SYSCALLS 512
 #define IOT_SYSCALL_WORDS (IOT_MAX_SYSCALLS / 64)
 /* log2 latency buckets: bucket i holds [2^i, 2^(i+1)) ns; bucket 0 also holds 0. 2^40 ns ~ 18 min. */
@@ -263,7 +264,14 @@ struct iot_stall_event {
  * 4th, 8th... occurrence, and at most once a second after that: never per ordinary syscall. */
 #define IOT_EV_USTACK 2
 #define IOT_USTACK_BYTES 16384
-#define IOT_PT_REGS_WORDS 21 /* struct pt_regs on x86_64, in its own order */
+/* The user registers at the start of the kernel's struct pt_regs, in its own order: all 21
+ * words on x86_64; on arm64 struct user_pt_regs (regs[31], sp, pc, pstate). The BPF object is
+ * built per architecture (-D__TARGET_ARCH_*), user space by the matching compiler. */
+#if defined(__TARGET_ARCH_arm64) || (!defined(__bpf__) && defined(__aarch64__))
+#define IOT_PT_REGS_WORDS 34
+#else
+#define IOT_PT_REGS_WORDS 21
+#endif
 #define IOT_PY_FRAMES 48
 
 /* Where a CPython 3.11 thread's frames are, for one target process: the runtime's address in

@@ -32,7 +32,8 @@ const volatile __u32 cfg_sched_from_task = 0;
 const volatile __u32 cfg_tls = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
-/* x86_64 numbers, passed in so this file carries no syscall table of its own. */
+/* The running architecture's numbers (-1: it lacks the call), passed in so this file carries no
+ * syscall table of its own. */
 const volatile __s32 cfg_nr_epoll_ctl = -1;
 const volatile __s32 cfg_nr_select = -1;
 const volatile __s32 cfg_nr_pselect6 = -1;

@@ -246,7 +246,14 @@ static __always_inline void check_loop_call(void *ctx, struct pt_regs *regs, str
 		user_stack_id(ctx, &r.stack);
 		/* The syscall wrapper in libc keeps no frame pointer, so the stack walk skips its
 		 * caller; the caller's return address is usually among the top words at sp. */
+#if defined(__TARGET_ARCH_arm64)
+		/* On arm64 a wrapper that saves no frame keeps it in the link register (x30). */
+		sp_words[0] = BPF_CORE_READ(regs, regs[30]);
+		bpf_probe_read_user(&sp_words[1], sizeof(sp_words) - sizeof(sp_words[0]),
+				    (void *)PT_REGS_SP_CORE(regs));
+#else
 		bpf_probe_read_user(sp_words, sizeof(sp_words), (void *)PT_REGS_SP_CORE(regs));
+#endif
 		r.sp_words = sp_words;
 		r.regs = regs;
 		r.tgid = t->tgid;

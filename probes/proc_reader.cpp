@@ -98,7 +98,7 @@ std::vector<ParkedCalls> parked_calls(uint32_t pid, const std::map<int, FdKind>&
     auto sc = parse_task_syscall(*text);
     if (!sc) continue;
     FdKind k = FdKind::none;
-    if (syscall_has(sc->nr, k_fd_arg0)) {
+    if (syscall_has(k_native_arch, sc->nr, k_fd_arg0)) {  // this machine's numbers
       auto it = kinds.find(static_cast<int>(sc->arg0));
       k = it == kinds.end() ? FdKind::bad : it->second;
     }

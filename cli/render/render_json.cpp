@@ -19,11 +19,11 @@ json stats_json(const CallStats& s, uint64_t traced_ns) {
           {"max_ns", s.max_ns}};
 }
 
-json syscalls_json(const std::vector<SyscallLine>& lines, uint64_t traced_ns) {
+json syscalls_json(Arch arch, const std::vector<SyscallLine>& lines, uint64_t traced_ns) {
   json out = json::array();
   for (const auto& s : lines) {
     json so = stats_json(s.stats, traced_ns);
-    so["syscall"] = syscall_name(s.nr);
+    so["syscall"] = syscall_name(arch, s.nr);
     so["nr"] = s.nr;
     so["fd_kind"] = fd_kind_name(s.fd_kind);
     out.push_back(so);
@@ -74,7 +74,7 @@ json process_json(const ProcessReport& p) {
   j["ns_pid"] = pr.ns_pid ? json(pr.ns_pid) : json(nullptr);
   j["parked"] = json::array();
   for (const auto& x : pr.parked)
-    j["parked"].push_back({{"syscall", syscall_name(x.nr)}, {"fd_kind", fd_kind_name(x.fd_kind)},
+    j["parked"].push_back({{"syscall", syscall_name(p.arch, x.nr)}, {"fd_kind", fd_kind_name(x.fd_kind)},
                            {"threads", x.threads}});
   const auto& m = p.model;
   j["model"] = {{"model", m.model},
@@ -98,7 +98,7 @@ json process_json(const ProcessReport& p) {
   j["syscalls"] = json::array();
   for (const auto& s : p.syscalls) {
     json o = stats_json(s.stats, pr.traced_ns);
-    o["syscall"] = syscall_name(s.nr);
+    o["syscall"] = syscall_name(p.arch, s.nr);
     o["nr"] = s.nr;
     o["fd_kind"] = fd_kind_name(s.fd_kind);
     j["syscalls"].push_back(o);
@@ -122,7 +122,7 @@ json process_json(const ProcessReport& p) {
     o["voluntary_switches"] = t.thread.vol_switches;
     o["involuntary_switches"] = t.thread.invol_switches;
     o["stalls"] = t.thread.stalls;
-    o["syscalls"] = syscalls_json(t.syscalls, pr.traced_ns);
+    o["syscalls"] = syscalls_json(p.arch, t.syscalls, pr.traced_ns);
     j["threads"].push_back(o);
   }
   j["thread_groups"] = json::array();
@@ -142,7 +142,7 @@ json process_json(const ProcessReport& p) {
                                   {"voluntary_switches", g.vol_switches},
                                   {"involuntary_switches", g.invol_switches},
                                   {"stalls", g.stalls},
-                                  {"syscalls", syscalls_json(g.syscalls, pr.traced_ns)}});
+                                  {"syscalls", syscalls_json(p.arch, g.syscalls, pr.traced_ns)}});
   j["metrics"] = json::object();
   j["thread_metrics"] = json::object();
   for (const auto& m : p.metrics.values) {

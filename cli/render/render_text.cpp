@@ -86,8 +86,8 @@ std::string rate(uint64_t calls, uint64_t ns) {
 std::string dur_or_dash(uint64_t ns, uint64_t calls) { return calls ? format_duration(ns) : "-"; }
 
 // name(kind): "read(tcp)", "epoll_pwait(epoll)"
-std::string call_label(int nr, FdKind k) {
-  std::string n = syscall_name(nr);
+std::string call_label(Arch arch, int nr, FdKind k) {
+  std::string n = syscall_name(arch, nr);
   if (k == FdKind::none) return n;
   return fmt::format("{}({})", n, fd_kind_name(k));
 }
@@ -164,7 +164,7 @@ void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& 
   size_t n = std::min(p.syscalls.size(), opts.max_syscalls);
   for (size_t i = 0; i < n; ++i) {
     const auto& s = p.syscalls[i];
-    t.add_row({call_label(s.nr, s.fd_kind), format_count(static_cast<double>(s.stats.calls)),
+    t.add_row({call_label(p.arch, s.nr, s.fd_kind), format_count(static_cast<double>(s.stats.calls)),
                format_count(static_cast<double>(s.stats.errors)),
                format_count(static_cast<double>(s.stats.eagain)),
                dur_or_dash(s.stats.p50_ns(), s.stats.calls),
@@ -180,7 +180,7 @@ void render_syscalls(std::string& o, const ProcessReport& p, const TextOptions& 
   for (const auto& s : p.syscalls) {
     std::string h = render_histogram(s.stats.hist, "    ");
     if (h.empty()) continue;
-    o += fmt::format("\n  {}: {} calls, p50 {}, p99 {}, max {}\n", call_label(s.nr, s.fd_kind),
+    o += fmt::format("\n  {}: {} calls, p50 {}, p99 {}, max {}\n", call_label(p.arch, s.nr, s.fd_kind),
                      format_count(static_cast<double>(s.stats.calls)), format_duration(s.stats.p50_ns()),
                      format_duration(s.stats.p99_ns()), format_duration(s.stats.max_ns));
     o += h;
@@ -196,7 +196,7 @@ void render_thread_groups(std::string& o, const ProcessReport& p, const TextOpti
     std::string exited = g.exited == g.threads ? "all exited"
                          : g.exited           ? fmt::format("{} exited", g.exited)
                                               : "none exited";
-    std::string top = g.syscalls.empty() ? "-" : syscall_name(g.syscalls[0].nr);
+    std::string top = g.syscalls.empty() ? "-" : syscall_name(p.arch, g.syscalls[0].nr);
     o += wrap(fmt::format("{} threads {} ({}, {}): {} calls, {} in syscalls, {} asleep, {} on CPU; "
                           "each lived {} to {} (median {}); top {}",
                           g.threads, escape_text(g.comm), g.role, exited,
@@ -221,7 +221,7 @@ void render_threads(std::string& o, const ProcessReport& p, const TextOptions& o
   std::vector<std::string> tops = {"TOP"};
   for (size_t i = 0; i < n; ++i) {
     const auto& t = p.threads[i];
-    std::string top = t.syscalls.empty() ? "-" : syscall_name(t.syscalls[0].nr);
+    std::string top = t.syscalls.empty() ? "-" : syscall_name(p.arch, t.syscalls[0].nr);
     if (t.thread.exited) top += " (exited)";
     tops.push_back(top);
     table.add_row({std::to_string(t.thread.tid), short_name(t.thread.comm, 15), t.model.role,

@@ -7,10 +7,18 @@
 namespace iotrace::probes {
 namespace {
 
+#if defined(__aarch64__)
+// struct user_pt_regs on arm64: x0..x30 sp pc pstate. DWARF numbers x0..x30 as 0..30 and sp as
+// 31, the same order; the pc has no DWARF number (the unwinder takes it apart).
+constexpr int k_pt_sp = 31;
+constexpr int k_pt_pc = 32;
+constexpr int k_dwarf_regs = 32;
+#else
 // struct pt_regs on x86_64: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di orig_ax ip cs
 // flags sp ss. DWARF numbers the registers rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
 constexpr int k_pt_of_dwarf[17] = {10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16};
 constexpr int k_pt_sp = 19;
+#endif
 
 struct FrameWalk {
   Unwound* out;
@@ -61,9 +69,16 @@ bool DwarfUnwinder::memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void
 
 bool DwarfUnwinder::set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
   auto* self = static_cast<DwarfUnwinder*>(thread_arg);
+#if defined(__aarch64__)
+  Dwarf_Word regs[k_dwarf_regs];
+  for (int i = 0; i < k_dwarf_regs; ++i) regs[i] = self->copy_->regs.words[i];
+  dwfl_thread_state_register_pc(thread, self->copy_->regs.words[k_pt_pc]);
+  return dwfl_thread_state_registers(thread, 0, k_dwarf_regs, regs);
+#else
   Dwarf_Word regs[17];
   for (int i = 0; i < 17; ++i) regs[i] = self->copy_->regs.words[k_pt_of_dwarf[i]];
   return dwfl_thread_state_registers(thread, 0, 17, regs);
+#endif
 }
 
 Unwound DwarfUnwinder::unwind(Dwfl* dwfl, uint32_t pid, uint32_t tid, const StackCopy& copy) {

@@ -11,9 +11,15 @@
 
 namespace iotrace::probes {
 
-// The registers of x86_64's struct pt_regs, in its order, as the kernel saved them at the call.
+// The user registers at the start of the kernel's struct pt_regs, in its order, as the kernel
+// saved them at the call (IOT_PT_REGS_WORDS): x86_64's whole struct pt_regs; on arm64 its
+// struct user_pt_regs (x0..x30, sp, pc, pstate).
 struct UserRegs {
+#if defined(__aarch64__)
+  uint64_t words[34];
+#else
   uint64_t words[21];
+#endif
 };
 
 struct StackCopy {

@@ -36,11 +36,13 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 }
 
 void set_bits(volatile __u64* bits, uint32_t flag) {
-  for (const auto& s : all_syscalls())
+  for (const auto& s : all_syscalls(k_native_arch))
     if ((s.flags & flag) && s.nr >= 0 && s.nr < k_max_syscalls) bits[s.nr / 64] = bits[s.nr / 64] | (1ull << (s.nr % 64));
 }
 
-int nr_of(const char* name) { return syscall_nr(name).value_or(-1); }
+// The running kernel's numbers are this build's architecture's; -1 for a call it lacks
+// (arm64 has no select or poll: only pselect6 and ppoll).
+int nr_of(const char* name) { return syscall_nr(k_native_arch, name).value_or(-1); }
 
 // The twin built without kfuncs must have the skeleton's shape: its bytes are opened through
 // iotrace_bpf's skeleton, whose pointers into the globals assume this layout.
@@ -104,7 +106,7 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
   set_bits(ro->cfg_read_sys, k_read);
   ro->cfg_nr_connect = nr_of("connect");
   ro->cfg_nr_sendto = nr_of("sendto");
-  for (const auto& sc : all_syscalls())
+  for (const auto& sc : all_syscalls(k_native_arch))
     if (sc.nr >= 0 && sc.nr < k_max_syscalls) ro->cfg_size_arg[sc.nr] = sc.size_arg;
   ro->cfg_follow_children = opts.follow_children;
   ro->cfg_trace_all = opts.all_processes;

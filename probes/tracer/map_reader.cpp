@@ -259,6 +259,7 @@ Capture Tracer::Impl::collect() {
   Capture c;
   c.iotrace_version = IOTRACE_VERSION;
   c.kernel = kernel_release();
+  c.arch = k_native_arch;  // the kernel's syscall numbers are this build's
   c.duration_ns = now - start_ns;
   c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children};
   c.notes = notes;

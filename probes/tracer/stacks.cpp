@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "probes/tracer/tracer_impl.hpp"
 
@@ -42,7 +43,9 @@ Stack Tracer::Impl::site_stack(uint32_t pid, std::optional<Stack> unwound, int32
 namespace {
 
 // Whether the bytes before addr in the process end with a call instruction: then addr is a
-// return address. e8 rel32 (5 bytes), ff /2 with the usual ModRM forms (2, 3 or 6 bytes).
+// return address. x86_64: e8 rel32 (5 bytes), ff /2 with the usual ModRM forms (2, 3 or 6
+// bytes). arm64: the 4-byte instruction before is BL imm26, BLR Xn, or the pointer-
+// authenticated BLRAA, BLRAAZ, BLRAB, BLRABZ.
 bool follows_call(Symbolizer& sym, uint32_t pid, uint64_t addr) {
   unsigned char code[8] = {};
   int fd = open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC);
@@ -51,11 +54,19 @@ bool follows_call(Symbolizer& sym, uint32_t pid, uint64_t addr) {
   // an exited process: read the code from the mapped file instead
   if (n != static_cast<ssize_t>(sizeof(code)) && !sym.read_code(pid, addr - sizeof(code), code, sizeof(code)))
     return false;
+#if defined(__aarch64__)
+  uint32_t insn = 0;
+  std::memcpy(&insn, code + 4, sizeof(insn));  // instructions are little-endian
+  return (insn & 0xfc000000u) == 0x94000000u ||  // BL
+         (insn & 0xfffffc1fu) == 0xd63f0000u ||  // BLR
+         (insn & 0xfefff800u) == 0xd63f0800u;    // BLRAA(Z), BLRAB(Z)
+#else
   auto is_ff2 = [](unsigned char op, unsigned char modrm) {
     return op == 0xff && ((modrm >> 3) & 7) == 2;
   };
   return code[3] == 0xe8 || is_ff2(code[6], code[7]) || is_ff2(code[5], code[6]) ||
          is_ff2(code[2], code[3]);
+#endif
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/capture/fd_kind.hpp"
+#include "src/capture/syscall_table.hpp"
 #include "src/util/histogram.hpp"
 
 namespace iotrace {
@@ -200,6 +201,9 @@ struct Capture {
   int capture_version = k_capture_version;
   std::string iotrace_version;
   std::string kernel;
+  // Whose syscall numbers the rows hold (nr fields): the traced machine's. Captures written
+  // before the field existed are x86_64's.
+  Arch arch = Arch::x86_64;
   uint64_t duration_ns = 0;
   CaptureSettings settings;
   std::vector<ProcessRecord> processes;

@@ -122,6 +122,7 @@ Capture capture_delta(const Capture& prev, const Capture& cur) {
   d.capture_version = cur.capture_version;
   d.iotrace_version = cur.iotrace_version;
   d.kernel = cur.kernel;
+  d.arch = cur.arch;
   d.settings = cur.settings;
   d.notes = cur.notes;
   d.unavailable = cur.unavailable;

@@ -156,6 +156,7 @@ json capture_to_json(const Capture& c) {
   j["capture_version"] = c.capture_version;
   j["iotrace_version"] = utf8(c.iotrace_version);
   j["kernel"] = utf8(c.kernel);
+  j["arch"] = arch_name(c.arch);
   j["duration_ns"] = c.duration_ns;
   j["settings"] = {{"stall_ns", c.settings.stall_ns},
                    {"block_ns", c.settings.block_ns},
@@ -285,6 +286,12 @@ Result<Capture> capture_from_json(const json& j) try {
                              c.capture_version, k_capture_version)};
   c.iotrace_version = get_or<std::string>(j, "iotrace_version", "");
   c.kernel = get_or<std::string>(j, "kernel", "");
+  // whose syscall numbers the rows hold; captures from before the field are x86_64's
+  const auto arch = get_or<std::string>(j, "arch", "x86_64");
+  if (auto a = arch_from_name(arch))
+    c.arch = *a;
+  else
+    return Error{fmt::format("capture of an unknown architecture '{}' (iotrace knows x86_64 and arm64)", arch)};
   c.duration_ns = get_or<uint64_t>(j, "duration_ns", 0);
   if (auto it = j.find("settings"); it != j.end()) {
     c.settings.stall_ns = get_or<uint64_t>(*it, "stall_ns", 0);

@@ -15,6 +15,7 @@ std::vector<Capture> split_by_process(Capture d) {
       c.capture_version = d.capture_version;
       c.iotrace_version = d.iotrace_version;
       c.kernel = d.kernel;
+      c.arch = d.arch;
       c.duration_ns = d.duration_ns;
       c.settings = d.settings;
       c.unavailable = d.unavailable;  // the kernel's gaps hold for every process

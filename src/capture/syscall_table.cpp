@@ -11,8 +11,11 @@ struct NameNr {
   int nr;
   const char* name;
 };
-constexpr NameNr k_names[] = {
+constexpr NameNr k_names_x86_64[] = {
 #include "src/capture/syscall_names_x86_64.inc"
+};
+constexpr NameNr k_names_arm64[] = {
+#include "src/capture/syscall_names_arm64.inc"
 };
 
 struct Rule {
@@ -22,7 +25,10 @@ struct Rule {
   uint8_t size_arg;
 };
 
-// Only syscalls iotrace treats specially are listed; the rest are Category::other.
+// Only syscalls iotrace treats specially are listed; the rest are Category::other. Names that
+// one architecture lacks (arm64 has no epoll_wait, select, poll, open, stat, access, unlink,
+// rename, mkdir, dup2) have their successor listed too (epoll_pwait, pselect6,
+// ppoll, openat, newfstatat, faccessat, unlinkat, renameat, mkdirat, dup3), which both have.
 constexpr Rule k_rules[] = {
     // multiplexing
     {"epoll_wait", k_fd_arg0 | k_wait, Category::mux, 3},
@@ -141,9 +147,10 @@ struct Table {
   std::array<int, k_max_syscalls> index{};  // nr -> position in infos, or -1
   std::unordered_map<std::string_view, int> by_name;
 
-  Table() {
+  template <size_t N>
+  explicit Table(const NameNr (&names)[N]) {
     index.fill(-1);
-    for (const auto& n : k_names) {
+    for (const auto& n : names) {
       SyscallInfo info;
       info.nr = n.nr;
       info.name = n.name;
@@ -160,12 +167,21 @@ struct Table {
   }
 };
 
-const Table& table() {
-  static const Table t;
-  return t;
+const Table& table(Arch arch) {
+  static const Table x86_64(k_names_x86_64);
+  static const Table arm64(k_names_arm64);
+  return arch == Arch::arm64 ? arm64 : x86_64;
 }
 
 }  // namespace
+
+std::string_view arch_name(Arch a) { return a == Arch::arm64 ? "arm64" : "x86_64"; }
+
+std::optional<Arch> arch_from_name(std::string_view s) {
+  if (s == "x86_64" || s == "amd64") return Arch::x86_64;
+  if (s == "arm64" || s == "aarch64") return Arch::arm64;
+  return std::nullopt;
+}
 
 std::string_view category_name(Category c) {
   static constexpr std::string_view names[] = {"mux",  "socket", "file",  "io_uring",
@@ -180,33 +196,35 @@ std::string_view category_title(Category c) {
   return names[static_cast<int>(c)];
 }
 
-const SyscallInfo* syscall_info(int nr) {
+const SyscallInfo* syscall_info(Arch arch, int nr) {
   if (nr < 0 || nr >= k_max_syscalls) return nullptr;
-  int i = table().index[nr];
-  return i < 0 ? nullptr : &table().infos[i];
+  const Table& t = table(arch);
+  int i = t.index[nr];
+  return i < 0 ? nullptr : &t.infos[i];
 }
 
-std::optional<int> syscall_nr(std::string_view name) {
-  auto it = table().by_name.find(name);
-  if (it == table().by_name.end()) return std::nullopt;
+std::optional<int> syscall_nr(Arch arch, std::string_view name) {
+  const Table& t = table(arch);
+  auto it = t.by_name.find(name);
+  if (it == t.by_name.end()) return std::nullopt;
   return it->second;
 }
 
-std::string syscall_name(int nr) {
+std::string syscall_name(Arch arch, int nr) {
   static constexpr const char* fns[] = {"getaddrinfo", "gethostbyname", "gethostbyname2",
                                         "gethostbyname_r", "gethostbyname2_r"};
   if (nr >= k_nr_fn_base && nr < k_nr_fn_base + 5) return fns[nr - k_nr_fn_base];
-  if (const auto* info = syscall_info(nr)) return std::string(info->name);
+  if (const auto* info = syscall_info(arch, nr)) return std::string(info->name);
   return "syscall_" + std::to_string(nr);
 }
 
-bool syscall_has(int nr, uint32_t flag) {
-  const auto* info = syscall_info(nr);
+bool syscall_has(Arch arch, int nr, uint32_t flag) {
+  const auto* info = syscall_info(arch, nr);
   return info && (info->flags & flag);
 }
 
-Category syscall_category(int nr, FdKind fd) {
-  const auto* info = syscall_info(nr);
+Category syscall_category(Arch arch, int nr, FdKind fd) {
+  const auto* info = syscall_info(arch, nr);
   if (!info) return Category::other;
   if (info->flags & (k_data | k_read | k_write)) {
     if (is_socket(fd)) return Category::socket;
@@ -216,6 +234,6 @@ Category syscall_category(int nr, FdKind fd) {
   return info->base;
 }
 
-const std::vector<SyscallInfo>& all_syscalls() { return table().infos; }
+const std::vector<SyscallInfo>& all_syscalls(Arch arch) { return table(arch).infos; }
 
 }  // namespace iotrace

@@ -1,5 +1,8 @@
 // What iotrace knows about each syscall: its name, how to account it and where to report it.
 // The BPF side receives the flag bitmaps from this table, so there is one source of truth.
+// Numbers differ between architectures (arm64 uses the asm-generic numbers and lacks open,
+// poll, select, epoll_wait, stat...); the rules are by name, so they apply to both. A capture
+// says whose numbers it holds (Capture::arch); every lookup of a capture's numbers passes it.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -11,7 +14,20 @@
 
 namespace iotrace {
 
-inline constexpr int k_max_syscalls = 512;
+inline constexpr int k_max_syscalls = 512;  // on every architecture below
+
+// The architectures whose syscall numbers iotrace knows. Their tables are all in
+// syscall_table.cpp; nothing else holds an architecture's syscall numbers.
+enum class Arch : uint8_t { x86_64, arm64 };
+#if defined(__aarch64__)
+inline constexpr Arch k_native_arch = Arch::arm64;
+#elif defined(__x86_64__)
+inline constexpr Arch k_native_arch = Arch::x86_64;
+#else
+#error "iotrace knows the syscall numbers of x86_64 and arm64 only"
+#endif
+std::string_view arch_name(Arch a);                      // "x86_64", "arm64"
+std::optional<Arch> arch_from_name(std::string_view s);  // also "aarch64" and "amd64"
 // Library calls traced with uprobes are reported as pseudo syscalls from this number on.
 inline constexpr int k_nr_fn_base = 0x8000;
 
@@ -39,12 +55,20 @@ struct SyscallInfo {
   Category base = Category::other;
 };
 
-const SyscallInfo* syscall_info(int nr);
-std::optional<int> syscall_nr(std::string_view name);
-std::string syscall_name(int nr);  // "syscall_463" for numbers the table lacks
+const SyscallInfo* syscall_info(Arch arch, int nr);
+std::optional<int> syscall_nr(Arch arch, std::string_view name);
+std::string syscall_name(Arch arch, int nr);  // "syscall_463" for numbers the table lacks
 // Where a call is reported: data syscalls follow the fd (a read on a socket is socket I/O).
-Category syscall_category(int nr, FdKind fd);
-bool syscall_has(int nr, uint32_t flag);
-const std::vector<SyscallInfo>& all_syscalls();
+Category syscall_category(Arch arch, int nr, FdKind fd);
+bool syscall_has(Arch arch, int nr, uint32_t flag);
+const std::vector<SyscallInfo>& all_syscalls(Arch arch);
+
+// The same lookups in x86_64's numbers, the numbers of captures that name no architecture.
+inline const SyscallInfo* syscall_info(int nr) { return syscall_info(Arch::x86_64, nr); }
+inline std::optional<int> syscall_nr(std::string_view name) { return syscall_nr(Arch::x86_64, name); }
+inline std::string syscall_name(int nr) { return syscall_name(Arch::x86_64, nr); }
+inline Category syscall_category(int nr, FdKind fd) { return syscall_category(Arch::x86_64, nr, fd); }
+inline bool syscall_has(int nr, uint32_t flag) { return syscall_has(Arch::x86_64, nr, flag); }
+inline const std::vector<SyscallInfo>& all_syscalls() { return all_syscalls(Arch::x86_64); }
 
 }  // namespace iotrace

@@ -17,8 +17,8 @@
 namespace iotrace {
 namespace {
 
-bool is_futex(int nr) {
-  const std::string n = syscall_name(nr);
+bool is_futex(Arch arch, int nr) {
+  const std::string n = syscall_name(arch, nr);
   return n == "futex" || n == "futex_wait" || n == "futex_waitv";
 }
 
@@ -72,7 +72,7 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
     std::string id;
     if (fc.kind == FlagKind::risk) {
       // a futex that returned at once is an uncontended lock: nothing to say
-      if (is_futex(fc.nr)) continue;
+      if (is_futex(c.arch, fc.nr)) continue;
       id = "blocking-risk-on-loop";
     } else if (fc.kind == FlagKind::et_undrained) {
       id = "et-not-drained";
@@ -82,13 +82,13 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {
         case Spent::runq: id = "preempted-on-loop"; break;
         case Spent::cpu: id = "slow-call-on-loop"; break;
-        case Spent::asleep: id = is_futex(fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop"; break;
+        case Spent::asleep: id = is_futex(c.arch, fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop"; break;
       }
     }
     Finding f = make_finding(id);
     f.tid = fc.tid;
     f.thread = t->comm;
-    f.syscall = syscall_name(fc.nr);
+    f.syscall = syscall_name(c.arch, fc.nr);
     f.fd_kind = fc.fd_kind;
     f.count = fc.count;
     f.total_ns = fc.total_ns;
@@ -147,7 +147,7 @@ void stall_findings(const Capture& c, const ProcessReport& pr, const std::set<ui
       kind = "cpu-stall";
     else if (s.runq_ns >= s.sleep_ns)
       kind = "loop-preempted";
-    else if (s.max_nr >= 0 && is_futex(s.max_nr))  // asleep, and the longest call a futex wait
+    else if (s.max_nr >= 0 && is_futex(c.arch, s.max_nr))  // asleep, and the longest call a futex wait
       kind = "lock-wait-on-loop";
     else
       kind = "loop-stall";
@@ -206,7 +206,7 @@ void stall_findings(const Capture& c, const ProcessReport& pr, const std::set<ui
     f.sleep_ns = a.sleep;
     f.runq_ns = a.runq;
     if (a.worst && a.worst->max_nr >= 0) {
-      f.syscall = syscall_name(a.worst->max_nr);
+      f.syscall = syscall_name(c.arch, a.worst->max_nr);
       f.stack = a.worst->stack;
     }
     f.evidence = fmt::format(

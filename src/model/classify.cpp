@@ -104,11 +104,11 @@ std::string epoll_modes(const Capture& c, const ProcessReport& pr, ProcessModel&
 }
 
 // Threads blocked right now in a read, receive or accept on a socket or pipe.
-uint32_t parked_io_threads(const ProcessRecord& p) {
+uint32_t parked_io_threads(const ProcessRecord& p, Arch arch) {
   uint32_t n = 0;
   for (const auto& x : p.parked) {
-    bool io = syscall_has(x.nr, k_read) || syscall_name(x.nr) == "accept" ||
-              syscall_name(x.nr) == "accept4";
+    bool io = syscall_has(arch, x.nr, k_read) || syscall_name(arch, x.nr) == "accept" ||
+              syscall_name(arch, x.nr) == "accept4";
     if (io && (is_socket(x.fd_kind) || x.fd_kind == FdKind::pipe)) n += x.threads;
   }
   return n;
@@ -328,7 +328,7 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
       m.sentence += fmt::format("; {} acceptor thread{} wait{} in {} for new connections only",
                                 acceptors, acceptors == 1 ? "" : "s", acceptors == 1 ? "s" : "",
                                 fmt::join(acceptor_parts, " and "));
-  } else if (uint32_t parked = parked_io_threads(pr.process); parked >= 2) {
+  } else if (uint32_t parked = parked_io_threads(pr.process, c.arch); parked >= 2) {
     // Blocked since before the trace: no call completed, but /proc shows where they wait.
     m.model = "blocking";
     parts.push_back("blocking");

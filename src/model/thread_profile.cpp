@@ -12,14 +12,15 @@ uint64_t ThreadProfile::ops() const {
   return data_ops + accepts_ok + connects_ok + thread->uring.cqes + aio_events;
 }
 
-ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const SyscallRow*>& rows) {
+ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const SyscallRow*>& rows,
+                             Arch arch) {
   ThreadProfile p;
   p.thread = &t;
   for (const auto* row : rows) {
     const SyscallRow& r = *row;
     p.calls += r.calls;
     p.syscall_ns += r.total_ns;
-    const std::string name = syscall_name(r.nr);
+    const std::string name = syscall_name(arch, r.nr);
     const std::string_view n = name;
     const uint64_t ok = r.ok_calls();
     if (n == "epoll_wait" || n == "epoll_pwait" || n == "epoll_pwait2") {
@@ -83,7 +84,7 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
     } else if (n == "fsync" || n == "fdatasync" || n == "sync_file_range") {
       p.fsyncs += r.calls;
     }
-    const bool reads = syscall_has(r.nr, k_read), writes = syscall_has(r.nr, k_write);
+    const bool reads = syscall_has(arch, r.nr, k_read), writes = syscall_has(arch, r.nr, k_write);
     if (!(reads || writes)) continue;
     const uint64_t done = ok;  // moved data or returned 0
     p.data_ops += done;
@@ -121,7 +122,7 @@ std::vector<ThreadProfile> profile_threads(const Capture& c, uint32_t pid) {
   for (const auto& r : c.syscalls) rows[r.tid].push_back(&r);
   std::vector<ThreadProfile> out;
   for (const auto& t : c.threads)
-    if (t.pid == pid) out.push_back(profile_thread(t, rows[t.tid]));
+    if (t.pid == pid) out.push_back(profile_thread(t, rows[t.tid], c.arch));
   return out;
 }
 

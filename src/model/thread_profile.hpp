@@ -42,7 +42,9 @@ struct ThreadProfile {
   uint64_t ops() const;  // completed units of I/O (see the man page's METRICS)
 };
 
-ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const SyscallRow*>& rows);
+// arch: whose syscall numbers the rows hold (Capture::arch).
+ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const SyscallRow*>& rows,
+                             Arch arch);
 std::vector<ThreadProfile> profile_threads(const Capture& c, uint32_t pid);
 // The sum over a process's threads; sum_thread receives their summed counters.
 ThreadProfile process_profile(const std::vector<ThreadProfile>& profs, ThreadRecord& sum_thread);

@@ -95,7 +95,7 @@ struct ExporterMetrics::State {
     for (const auto& t : one.threads) thread_of[t.tid] = &t;
     for (const auto& r : one.syscalls) {
       s.eagain += scale * static_cast<double>(r.err_eagain);
-      if (syscall_category(r.nr, r.fd_kind) == Category::mux) {
+      if (syscall_category(one.arch, r.nr, r.fd_kind) == Category::mux) {
         s.waits += scale * static_cast<double>(r.calls);
         s.wait_events += scale * static_cast<double>(r.ret_sum);
       }
@@ -121,7 +121,7 @@ struct ExporterMetrics::State {
       thread_series(st.tid).stall_seconds += scale * static_cast<double>(st.dur_ns) / 1e9;
     for (const auto& f : one.flagged) {
       if (f.kind == FlagKind::et_undrained || !f.count) continue;
-      CallKey k{syscall_name(f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_name(f.kind)};
+      CallKey k{syscall_name(one.arch, f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_name(f.kind)};
       auto& c = thread_series(f.tid).blocking[k];
       c.calls += scale * static_cast<double>(f.count);
       c.seconds += scale * static_cast<double>(f.total_ns) / 1e9;
@@ -146,7 +146,7 @@ struct ExporterMetrics::State {
   void add_histograms(const Capture& one, ProcSeries& s, double scale) {
     std::map<std::string, std::pair<Histogram, uint64_t>> by_name;
     for (const auto& r : one.syscalls) {
-      auto& [h, ns] = by_name[syscall_name(r.nr)];
+      auto& [h, ns] = by_name[syscall_name(one.arch, r.nr)];
       h.merge(r.hist);
       ns += r.total_ns;
     }

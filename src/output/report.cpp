@@ -52,6 +52,7 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
   rep.all_threads = opts.all_threads;
   rep.iotrace_version = c.iotrace_version;
   rep.kernel = c.kernel;
+  rep.arch = c.arch;
   rep.duration_ns = c.duration_ns;
   rep.settings = c.settings;
   rep.losses = c.losses;
@@ -63,6 +64,7 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
 
   for (const auto& p : c.processes) {
     ProcessReport pr;
+    pr.arch = c.arch;
     pr.process = p;
     std::vector<const SyscallRow*> rows;
     std::array<CallStats, k_category_count> cats;
@@ -73,7 +75,7 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
       const auto& trows = rows_by_tid[t.tid];
       for (const auto* r : trows) {
         tl.total.add(*r);
-        cats[static_cast<int>(syscall_category(r->nr, r->fd_kind))].add(*r);
+        cats[static_cast<int>(syscall_category(c.arch, r->nr, r->fd_kind))].add(*r);
         rows.push_back(r);
       }
       tl.syscalls = syscall_lines(trows);

@@ -57,6 +57,7 @@ struct ThreadGroup {
 };
 
 struct ProcessReport {
+  Arch arch = Arch::x86_64;  // whose syscall numbers the nr fields hold (the capture's)
   ProcessRecord process;
   uint32_t threads_seen = 0;
   CallStats total;
@@ -78,6 +79,7 @@ struct Report {
   int schema_version = k_schema_version;
   std::string iotrace_version;
   std::string kernel;
+  Arch arch = Arch::x86_64;  // whose syscall numbers the nr fields hold (the capture's)
   uint64_t duration_ns = 0;
   CaptureSettings settings;
   bool all_threads = false;  // built with ReportOptions::all_threads

@@ -203,7 +203,7 @@ ReportView view_of(const Report& r) {
     for (const auto& m : p.metrics.values)
       if (m.tid == 0) pv.metrics.push_back(m);
     for (const auto& s : p.syscalls)
-      pv.syscalls.push_back({syscall_name(s.nr), std::string(fd_kind_name(s.fd_kind)), s.stats.calls,
+      pv.syscalls.push_back({syscall_name(p.arch, s.nr), std::string(fd_kind_name(s.fd_kind)), s.stats.calls,
                              s.stats.p50_ns(), s.stats.p99_ns()});
     v.processes.push_back(std::move(pv));
   }

@@ -117,8 +117,8 @@ json slice(const TimelineRecord& r, const std::string& name, const char* cat) {
           {"ts", us(r.start_ns)}, {"dur", us(r.dur_ns)}};
 }
 
-json iteration(const TimelineRecord& r, const TimelineStacks& stacks) {
-  std::string longest = r.nr >= 0 ? syscall_name(r.nr) : "";
+json iteration(Arch arch, const TimelineRecord& r, const TimelineStacks& stacks) {
+  std::string longest = r.nr >= 0 ? syscall_name(arch, r.nr) : "";
   std::string name = r.stall ? "loop stall" : "iteration";
   if (!longest.empty()) name += " (" + longest + ")";
   json e = slice(r, name, r.stall ? "loop stall" : "iteration");
@@ -134,14 +134,14 @@ json iteration(const TimelineRecord& r, const TimelineStacks& stacks) {
   return e;
 }
 
-json wait(const TimelineRecord& r) {
-  json e = slice(r, syscall_name(r.nr), "wait");
+json wait(Arch arch, const TimelineRecord& r) {
+  json e = slice(r, syscall_name(arch, r.nr), "wait");
   e["args"] = {{"events", r.ret}};
   return e;
 }
 
-json flagged(const TimelineRecord& r, const TimelineStacks& stacks) {
-  json e = slice(r, syscall_name(r.nr), "flagged call");
+json flagged(Arch arch, const TimelineRecord& r, const TimelineStacks& stacks) {
+  json e = slice(r, syscall_name(arch, r.nr), "flagged call");
   json args = {{"kind", flag_kind_name(r.flag)}, {"fd", fd_kind_name(r.fd_kind)},
                {"sleep ms", ms(r.sleep_ns)}, {"runq ms", ms(r.runq_ns)}};
   if (json st = stack_arg(stacks, r); !st.is_null()) args["stack"] = std::move(st);
@@ -180,9 +180,9 @@ void write_timeline(std::ostream& out, const TimelineLog& log, const Capture& c,
   for (size_t i : order) {
     const auto& r = recs[i];
     switch (r.kind) {
-      case TimelineKind::iteration: w.event(iteration(r, stacks)); break;
-      case TimelineKind::wait: w.event(wait(r)); break;
-      case TimelineKind::flagged: w.event(flagged(r, stacks)); break;
+      case TimelineKind::iteration: w.event(iteration(c.arch, r, stacks)); break;
+      case TimelineKind::wait: w.event(wait(c.arch, r)); break;
+      case TimelineKind::flagged: w.event(flagged(c.arch, r, stacks)); break;
       case TimelineKind::tick: counters(w, r); break;
     }
   }

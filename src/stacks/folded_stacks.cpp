@@ -24,8 +24,8 @@ std::string frame_name(const Frame& f) {
   return clean(fmt::format("{}+{:#x}", f.module, f.offset));
 }
 
-std::string call_name(int nr, FdKind k) {
-  std::string n = syscall_name(nr);
+std::string call_name(Arch arch, int nr, FdKind k) {
+  std::string n = syscall_name(arch, nr);
   return clean(k == FdKind::none ? n : fmt::format("{}({})", n, fd_kind_name(k)));
 }
 
@@ -47,14 +47,14 @@ std::string folded_stacks(const Capture& c) {
   std::map<std::string, uint64_t> ns;
   for (const auto& f : c.flagged) {
     if (f.kind == FlagKind::et_undrained || !f.total_ns) continue;  // data left behind: no time
-    ns[path_of(thread(f.tid), f.stack, call_name(f.nr, f.fd_kind))] += f.total_ns;
+    ns[path_of(thread(f.tid), f.stack, call_name(c.arch, f.nr, f.fd_kind))] += f.total_ns;
   }
   for (const auto& s : c.stalls) {
     if (!s.stack.frames.empty()) {
       uint64_t rest = s.dur_ns > s.max_sys_ns ? s.dur_ns - s.max_sys_ns : 0;
       if (rest) ns[path_of(thread(s.tid), s.stack, "[rest_of_the_stalled_iteration]")] += rest;
     } else {
-      std::string leaf = s.max_nr >= 0 ? "[loop_stall];longest:" + call_name(s.max_nr, FdKind::none)
+      std::string leaf = s.max_nr >= 0 ? "[loop_stall];longest:" + call_name(c.arch, s.max_nr, FdKind::none)
                                        : "[loop_stall]";
       ns[clean(thread(s.tid)) + ";" + leaf] += s.dur_ns;
     }

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <sys/syscall.h>
+
 #include "harness.hpp"
 
 using namespace itest;
@@ -20,7 +22,7 @@ using nlohmann::json;
 namespace {
 
 constexpr uint64_t k_stack_map_entries = 4096;  // iot_stacks (bpf/maps.bpf.h)
-constexpr int k_nr_pread64 = 17;                // x86_64
+constexpr int k_nr_pread64 = SYS_pread64;  // this architecture's number
 
 class Loss : public ::testing::Test {
  protected:

@@ -436,5 +436,26 @@ TEST(RenderJson, InvalidUtf8NamesStillSerialize) {
   EXPECT_EQ(j["processes"][0]["threads"][0]["comm"], "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
+// A capture from an arm64 host, read where x86_64's numbers are the default: its calls are
+// named from arm64's table (22 and 63 are x86_64's pipe and uname).
+TEST(RenderText, Arm64CaptureNamesItsCallsFromItsOwnTable) {
+  auto c = capture_from_text(R"({"capture_version": 1, "arch": "arm64", "duration_ns": 1000000000,
+    "processes": [{"pid": 100, "comm": "srv"}],
+    "threads": [{"tid": 101, "pid": 100, "comm": "srv"}],
+    "syscalls": [{"tid": 101, "nr": 22, "fd_kind": "epoll", "calls": 40},
+                 {"tid": 101, "nr": 63, "fd_kind": "tcp", "calls": 30}]})");
+  ASSERT_TRUE(c.ok()) << c.error();
+  Report rep = build_report(c.value());
+  EXPECT_EQ(rep.arch, Arch::arm64);
+  std::string text = render_text(rep);
+  EXPECT_NE(text.find("epoll_pwait(epoll)"), std::string::npos) << text;
+  EXPECT_NE(text.find("read(tcp)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("pipe"), std::string::npos) << text;
+  EXPECT_EQ(text.find("uname"), std::string::npos) << text;
+  auto j = report_to_json(rep);
+  EXPECT_EQ(j["processes"][0]["syscalls"][0]["syscall"], "epoll_pwait");
+  EXPECT_EQ(j["processes"][0]["syscalls"][1]["syscall"], "read");
+}
+
 }  // namespace
 }  // namespace iotrace::cli

@@ -149,6 +149,25 @@ TEST(CaptureJson, MinimalDocumentGetsDefaults) {
   EXPECT_EQ(d.losses.total(), 0u);
 }
 
+TEST(CaptureJson, ArchDefaultsToX86_64AndRoundTrips) {
+  auto old = capture_from_text(R"({"capture_version": 1, "syscalls": [{"tid": 1, "nr": 0, "calls": 1}]})");
+  ASSERT_TRUE(old.ok()) << old.error();
+  EXPECT_EQ(old.value().arch, Arch::x86_64);  // captures from before the field
+  Capture c;
+  c.arch = Arch::arm64;
+  c.syscalls.push_back(SyscallRow{});
+  c.syscalls[0].nr = 63;  // arm64's read
+  json j = capture_to_json(c);
+  EXPECT_EQ(j.at("arch"), "arm64");
+  auto back = capture_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back.value().arch, Arch::arm64);
+  EXPECT_EQ(syscall_name(back.value().arch, back.value().syscalls[0].nr), "read");
+  EXPECT_EQ(capture_to_json(Capture{}).at("arch"), "x86_64");
+  auto bad = capture_from_text(R"({"capture_version": 1, "arch": "sparc64"})");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(CaptureJson, TracedTimeDefaultsToTheCaptureDuration) {
   auto c = capture_from_text(R"({"capture_version": 1, "duration_ns": 5000, "processes": [{"pid": 10}]})");
   ASSERT_TRUE(c.ok()) << c.error();

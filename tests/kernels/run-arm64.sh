@@ -5,7 +5,9 @@
 # the shared scenario.sh. init.sh is the guest's /init, with its serial-console protocol; the
 # results are decoded into OUT as run.sh does, and summarised by the end of this script.
 #
-# Usage: tests/kernels/run-arm64.sh [--build DIR] [--out DIR]
+# Usage: tests/kernels/run-arm64.sh [--build DIR] [--out DIR] [--host DIR]
+#   --host   the host's results of scenario.sh (run.sh --kernel host --out X writes X/host):
+#            compare.py then compares the arm64 guest with them, as run.sh does for x86 guests
 #   --build  the arm64 build tree (default: build-arm64): DIR/iotrace, DIR/tests/workloads
 #   --out    results (default: ${TMPDIR:-/tmp}/iotrace-kernels-arm64): console.log, boot.txt,
 #            summary.txt and what the scenario wrote (NAME.json, NAME.rc, NAME.err, doctor.*)
@@ -36,6 +38,7 @@ early_timeout=${IOTRACE_EARLY_TIMEOUT:-300}
 boot_timeout=${IOTRACE_BOOT_TIMEOUT:-1500}
 build=$root/build-arm64
 out=${TMPDIR:-/tmp}/iotrace-kernels-arm64
+host_results=
 libdirs="/usr/lib/aarch64-linux-gnu /lib/aarch64-linux-gnu"
 
 die() {
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
+	--host) host_results=${2:?}; shift 2 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
@@ -224,6 +228,9 @@ for f in "$out"/*.rc; do
 	*) rc=1 ;;
 	esac
 done
+if [ -n "$host_results" ]; then
+	python3 "$here/compare.py" "$host_results" "$out" | tee "$out/compare.txt" || rc=1
+fi
 [ "$status" = done ] || { log "the guest did not finish ($status): last console lines:"; tail -n 15 "$out/console.log" | sed 's/^/    /' >&2; }
 echo "results in $out"
 exit $rc

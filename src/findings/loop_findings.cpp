@@ -77,6 +77,10 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
     } else if (fc.kind == FlagKind::et_undrained) {
       id = "et-not-drained";
     } else if (fc.kind == FlagKind::dns) {
+      // The function's name says where to look, not what happened: a lookup waits on a
+      // resolver (asleep inside the call) or queries port 53 from the thread. Calls that
+      // never slept and sent nothing converted numeric addresses or hit a cache.
+      if (fc.sleep_ns == 0 && t->dns_udp53 == 0) continue;
       id = "sync-dns-on-loop";
     } else {
       switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {

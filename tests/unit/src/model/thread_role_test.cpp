@@ -142,6 +142,24 @@ TEST(LoopFindings, SeverityFollowsTheCost) {
   EXPECT_EQ(finding(p, "blocking-call-on-loop")->severity, Severity::high);
 }
 
+// getaddrinfo on numeric addresses (a proxy converting "127.0.0.1"): many calls, never asleep,
+// no query sent: no lookup happened, so no sync-dns finding. The same site asleep is one.
+TEST(LoopFindings, SyncDnsNeedsALookupNotAFunctionName) {
+  for (bool slept : {false, true}) {
+    CaptureBuilder b;
+    b.process(600, "proxy");
+    test::epoll_loop(b, 600, 601, 500, 2);
+    auto& f = b.flagged(601, "getppid", FdKind::none, FlagKind::dns);
+    f.nr = k_nr_fn_base;  // getaddrinfo: resolver functions are numbered from k_nr_fn_base
+    f.count = 15159;
+    f.total_ns = 90 * k_ms;
+    f.max_ns = 2 * k_ms;
+    f.sleep_ns = slept ? 30 * k_ms : 0;
+    Report rep = b.report();
+    EXPECT_EQ(ids(rep.processes[0]).count("sync-dns-on-loop"), slept ? 1u : 0u) << slept;
+  }
+}
+
 // Reading until EAGAIN is the edge-triggered contract (Go's netpoller): no eagain-waste.
 TEST(PatternFindings, EagainUnderEdgeTriggeringIsTheContract) {
   for (bool edge : {true, false}) {

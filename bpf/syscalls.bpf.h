@@ -60,6 +60,10 @@ static __always_inline bool is_wait(struct iot_thread *t, long nr)
 	 * The same rule is in src/model/thread_role.cpp (multiplexed_waits); keep the two in step. */
 	if (nr == cfg_nr_poll || nr == cfg_nr_ppoll)
 		return t->sys_arg1 >= 2;
+	/* select with no descriptors is a sleep (apr_sleep, portable sleeps): on a loop it is a
+	 * call inside the iteration, judged like any other, not the iteration's end. */
+	if (nr == cfg_nr_select || nr == cfg_nr_pselect6)
+		return t->sys_arg0 > 0;
 	return bit_set(cfg_wait_sys, nr);
 }
 

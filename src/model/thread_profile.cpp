@@ -29,6 +29,10 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
       p.epoll_maxevents += r.arg_sum;
       p.epoll_zero += r.zero_ret;
       p.io_syscalls += r.calls;
+    } else if ((n == "select" || n == "pselect6") && r.arg_max == 0 && r.arg_sum == 0) {
+      // select with no descriptors is a portable sleep (apr_sleep and the like), not a wait
+      p.sleep_calls += r.calls;
+      p.sleep_ns += r.total_ns;
     } else if (n == "select" || n == "pselect6") {
       p.select_calls += r.calls;
       p.select_nfds += r.arg_sum;

@@ -326,3 +326,37 @@ TEST_F(ModelTest, NoServiceVerdictWithoutFollowChildren) {
   EXPECT_EQ(r.at("processes").size(), 1u);
   EXPECT_TRUE(r.at("service").is_null());
 }
+
+// select with no descriptors is a sleep (Python's select.select([], [], [], t) makes
+// select(0, NULL, NULL, NULL, t)): a process that only sleeps that way has no event loop,
+// and an asyncio loop that calls it in a handler gets a blocking call on the loop, on select.
+TEST_F(ModelTest, ASelectWithNoDescriptorsIsASleepNotAWait) {
+  REQUIRE_BPF();
+  TraceResult sleeper = run_iotrace({"run", "--json", "--", "/usr/bin/python3.11", "-c",
+                                     "import select\nfor _ in range(20): select.select([], [], [], 0.02)"});
+  ASSERT_EQ(sleeper.exit_code, 0) << sleeper.err;
+  const auto& p = sleeper.report.at("processes").at(0);
+  EXPECT_NE(p.at("model").at("model"), "select") << p.at("model").dump();
+  for (const auto& t : p.at("threads")) EXPECT_NE(t.at("role"), "event-loop") << t.dump();
+
+  const char* loop =
+      "import asyncio, select\n"
+      "async def main():\n"
+      "    loop = asyncio.get_running_loop()\n"
+      "    for _ in range(12):\n"
+      "        fut = loop.create_future()\n"
+      "        loop.call_soon(lambda f=fut: (select.select([], [], [], 0.03), f.set_result(1)))\n"
+      "        await fut\n"
+      "        await asyncio.sleep(0.005)\n"
+      "asyncio.run(main())\n";
+  TraceResult looped = run_iotrace({"run", "--json", "--", "/usr/bin/python3.11", "-c", loop});
+  ASSERT_EQ(looped.exit_code, 0) << looped.err;
+  const auto& q = looped.report.at("processes").at(0);
+  bool found = false;
+  for (const auto& f : q.at("findings"))
+    // glibc's select() makes the pselect6 system call on current kernels
+    found = found || (f.at("id") == "blocking-call-on-loop" &&
+                      (f.at("syscall") == "select" || f.at("syscall") == "pselect6") &&
+                      f.at("count").get<int>() == 12);
+  EXPECT_TRUE(found) << q.at("findings").dump(1);
+}

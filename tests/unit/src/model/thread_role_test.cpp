@@ -319,6 +319,24 @@ TEST(Service, AMasterThatSleepsDoesNotSetTheModel) {
   EXPECT_NE(rep.service->sentence.find("set aside"), std::string::npos) << rep.service->sentence;
 }
 
+// A pre-fork server's parent sleeping in select with no descriptors (apr_sleep): a sleep, not
+// an event loop waiting in select. The same parent on a listener and a pipe is a loop.
+TEST(ThreadRole, ASelectWithNoDescriptorsIsASleep) {
+  for (uint64_t nfds : {0u, 8u}) {
+    CaptureBuilder b;
+    b.process(1450, "httpd");
+    auto& t = b.thread(1450, 1450, "httpd");
+    t.loop = nfds > 0;  // the kernel marks loops by the same rule (bpf/syscalls.bpf.h is_wait)
+    auto& r = b.row(1450, "select", 80, FdKind::none, 1000 * k_ms);
+    r.arg_sum = 80 * nfds;
+    r.arg_max = nfds;
+    b.row(1450, "wait4", 80, FdKind::none);
+    Report rep = b.report();
+    EXPECT_EQ(model_of(rep.processes[0], 1450).role == "event-loop", nfds > 0)
+        << nfds << ": " << model_of(rep.processes[0], 1450).sentence;
+  }
+}
+
 // The JDK's HttpServer: one selector thread, and an executor whose threads take exchanges from
 // a queue (futex waits) and read and write the sockets with blocking calls. A pool, not
 // thread-per-connection; a thread that accepts its own connections and blocks in them is.

@@ -144,6 +144,13 @@ std::vector<std::string> uring_counts_of(const std::string& tracepoint) {
   return {};
 }
 
+std::vector<std::string> all_uring_counts() {
+  std::vector<std::string> out = uring_counts_of("io_uring_submit_req");
+  for (const auto& c : uring_counts_of("io_uring_complete")) out.push_back(c);
+  for (const auto& u : uring_tracepoints()) out.push_back(u.counts);
+  return out;
+}
+
 const char* kernel_feature_state_name(KernelFeature::State s) {
   switch (s) {
     case KernelFeature::State::on: return "on";
@@ -167,11 +174,9 @@ bool Features::uring_prog_wanted(const std::string& prog, const std::string& tra
 
 std::vector<std::string> Features::unavailable_counts() const {
   std::vector<std::string> out;
-  if (uring_submit_prog.empty()) out.push_back("uring_sqes");
-  if (uring_complete_prog.empty()) {
-    out.push_back("uring_cqes");
-    out.push_back("uring_failed");
-  }
+  if (uring_submit_prog.empty()) out = uring_counts_of("io_uring_submit_req");
+  if (uring_complete_prog.empty())
+    for (const auto& c : uring_counts_of("io_uring_complete")) out.push_back(c);
   for (const auto& u : uring_tracepoints())
     if (!has_tracepoint(u.tracepoint)) out.push_back(u.counts);
   return out;
@@ -214,22 +219,9 @@ Features probe_features() {
                        "sched_wakeup programs");
   }
 
-  const std::vector<std::string> all_tps = {"io_uring_submit_req", "io_uring_submit_sqe",
-                                            "io_uring_complete"};
   if (btf && !feature_disabled("io_uring")) {
-    std::vector<std::string> names = all_tps;
-    for (const auto& u : uring_tracepoints()) names.push_back(u.tracepoint);
-    for (const auto& tp : names) {
-      bool found = tracepoint_proto(btf, tp) != nullptr;
-      (found ? f.io_uring_tracepoints : f.missing_io_uring_tracepoints).push_back(tp);
-    }
-    // submit_req and submit_sqe are one tracepoint renamed: only one is ever missing for real
-    auto& miss = f.missing_io_uring_tracepoints;
-    bool one_submit = f.has_tracepoint("io_uring_submit_req") || f.has_tracepoint("io_uring_submit_sqe");
-    if (one_submit)
-      miss.erase(std::remove_if(miss.begin(), miss.end(), [](const std::string& m) {
-                   return m == "io_uring_submit_req" || m == "io_uring_submit_sqe";
-                 }), miss.end());
+    for (const auto& u : uring_tracepoints())
+      if (tracepoint_proto(btf, u.tracepoint)) f.io_uring_tracepoints.push_back(u.tracepoint);
     std::string form;
     f.uring_submit_prog = submit_program(btf, form);
     add("io_uring submissions", f.uring_submit_prog.empty() ? State::off : State::on,
@@ -252,8 +244,6 @@ Features probe_features() {
                : std::string("no tracepoint ") + u.tracepoint + " in this kernel's BTF: not counted");
     }
   } else {
-    for (const auto& tp : all_tps) f.missing_io_uring_tracepoints.push_back(tp);
-    for (const auto& u : uring_tracepoints()) f.missing_io_uring_tracepoints.push_back(u.tracepoint);
     add("io_uring tracepoints", State::off,
         btf ? "disabled with --no-feature io_uring: SQE, CQE and io-wq counts are missing"
             : "no BTF: SQE, CQE and io-wq counts are missing");

@@ -16,6 +16,8 @@ struct UringTracepoint {
 const std::vector<UringTracepoint>& uring_tracepoints();
 // The capture's counts an io_uring tracepoint gives (submit_sqe/submit_req and complete too).
 std::vector<std::string> uring_counts_of(const std::string& tracepoint);
+// Every count io_uring's tracepoints give.
+std::vector<std::string> all_uring_counts();
 
 // One kernel-dependent piece of the tracer, as the running kernel allows it.
 struct KernelFeature {
@@ -35,8 +37,7 @@ struct Features {
   // kfunc bpf_rdonly_cast (6.2+): file and socket fields are read with plain loads; without it
   // the object built without kfuncs is loaded (one probe read per hop instead).
   bool kfunc_rdonly_cast = false;
-  std::vector<std::string> io_uring_tracepoints;  // the ones iotrace uses that exist
-  std::vector<std::string> missing_io_uring_tracepoints;
+  std::vector<std::string> io_uring_tracepoints;  // those of uring_tracepoints() that exist
   // The program of each changed tracepoint that matches this kernel's prototype; empty when
   // the tracepoint is missing or its prototype is one iotrace does not know.
   std::string uring_submit_prog;    // iot_ur_submit, iot_ur_submit_sqe, iot_ur_submit_sqe_ctx

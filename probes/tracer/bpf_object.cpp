@@ -178,8 +178,7 @@ void Tracer::Impl::load(const Features& f) {
       if (attempt == 2) {
         outcome.push_back({"io_uring tracepoints", State::off,
                            "io_uring's programs could not be loaded: SQE, CQE and io-wq counts are missing"});
-        for (const char* c : {"uring_sqes", "uring_cqes", "uring_failed"}) mark_unavailable(c);
-        for (const auto& u : uring_tracepoints()) mark_unavailable(u.counts);
+        for (const auto& c : all_uring_counts()) mark_unavailable(c);
       }
       return;
     }

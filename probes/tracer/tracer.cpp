@@ -15,6 +15,24 @@
 
 namespace iotrace::probes {
 
+// Loads and attaches as this kernel allows: what start() and check_load() share. Every piece
+// the kernel lacks is said once in the report's notes, and the counts it would have given are
+// marked unavailable so no finding is computed from them.
+void Tracer::Impl::bring_up(const Features& f) {
+  ncpus = libbpf_num_possible_cpus();
+  for (const auto& u : f.unavailable_counts()) mark_unavailable(u);
+  load(f);
+  auto note_missing = [&](const std::vector<KernelFeature>& pieces) {
+    for (const auto& k : pieces)
+      if (k.state != KernelFeature::State::on)
+        notes.push_back(fmt::format("kernel feature {} {}: {}", k.name,
+                                    kernel_feature_state_name(k.state), k.detail));
+  };
+  note_missing(f.kernel);
+  note_missing(outcome);
+  attach();
+}
+
 Tracer::Tracer() : impl_(std::make_unique<Impl>()) {}
 Tracer::~Tracer() = default;
 
@@ -44,17 +62,7 @@ std::unique_ptr<Tracer> Tracer::start(const TraceOptions& opts) {
   std::unique_ptr<Tracer> t(new Tracer());
   auto& im = *t->impl_;
   im.opts = opts;
-  im.ncpus = libbpf_num_possible_cpus();
-  im.load(f);
-  // Every piece the kernel lacks, said once in the report's notes; the counts it would have
-  // given are marked unavailable so no finding is computed from them.
-  for (const auto* list : {&f.kernel, &im.outcome})
-    for (const auto& k : *list)
-      if (k.state != KernelFeature::State::on)
-        im.notes.push_back(fmt::format("kernel feature {} {}: {}", k.name,
-                                       kernel_feature_state_name(k.state), k.detail));
-  for (const auto& u : f.unavailable_counts()) im.mark_unavailable(u);
-  im.attach();
+  im.bring_up(f);
   im.start_ns = mono_ns();
   if (opts.timeline) im.timeline = std::make_unique<TimelineRecorder>(opts.timeline_limit, im.start_ns);
   for (uint32_t pid : opts.pids) {
@@ -71,11 +79,8 @@ LoadCheck Tracer::check_load() {
   Features f = probe_features();
   out.features = f.kernel;
   Impl im;
-  im.ncpus = libbpf_num_possible_cpus();
-  for (const auto& u : f.unavailable_counts()) im.mark_unavailable(u);
   try {
-    im.load(f);
-    im.attach();
+    im.bring_up(f);
     size_t progs = 0;
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, im.skel->obj) progs += bpf_program__autoload(prog) ? 1 : 0;
@@ -84,9 +89,8 @@ LoadCheck Tracer::check_load() {
                              im.btf_programs ? "tp_btf" : "raw_tp",
                              f.kfunc_rdonly_cast ? "with" : "without");
   } catch (const TraceError& e) {
-    out.error = e.what();
+    out.result = e.what();
     out.hint = e.hint();
-    out.result = out.error;
   }
   out.features.insert(out.features.end(), im.outcome.begin(), im.outcome.end());
   out.unavailable = im.unavailable;

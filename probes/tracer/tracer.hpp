@@ -38,9 +38,8 @@ struct LiveCounts {
 // target: whether it works, and each kernel-dependent piece as it was chosen.
 struct LoadCheck {
   bool works = false;
-  std::string result;  // "loaded and attached 31 programs (tp_btf, object with kfuncs)"
-  std::string error;   // when it failed: what failed
-  std::string hint;    // and what to do
+  std::string result;  // "loaded and attached 31 programs (tp_btf, object with kfuncs)", or what failed
+  std::string hint;    // when it failed: what to do
   std::vector<KernelFeature> features;   // every kernel-dependent piece: on, fallback or off
   std::vector<std::string> unavailable;  // the capture's counts this kernel cannot give
 };

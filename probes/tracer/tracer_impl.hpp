@@ -77,6 +77,9 @@ struct Tracer::Impl {
       unavailable.push_back(count);
   }
 
+  // tracer.cpp: load(), the notes of what this kernel lacks, then attach()
+  void bring_up(const Features& f);
+
   // bpf_object.cpp: open with the run's settings, choose programs, load (with fallbacks)
   SkelPtr open_configured(bool use_btf, const Features& f);
   void load(const Features& f);

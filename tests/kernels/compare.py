@@ -177,7 +177,9 @@ def shape(proc):
         "parts": tuple(m["parts"]),
         "threads": Counter({k: (1 if k[-1] == "present" else n)
                             for k, n in Counter(thread_key(t) for t in proc["threads"]).items()}),
-        "findings": {(f["id"], None if f["id"] in TIMED else f["severity"], f["thread"], f["syscall"])
+        # a stall names the longest call of its iterations, which is timing too
+        "findings": {(f["id"], None if f["id"] in TIMED else f["severity"], f["thread"],
+                      None if f["id"] in FAMILIES[1] else f["syscall"])
                      for f in proc["findings"]},
     }
 

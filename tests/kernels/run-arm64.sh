@@ -48,6 +48,8 @@ die() {
 log() { echo "run-arm64.sh: $*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=tests/kernels/guest.sh
+. "$here/guest.sh"
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -76,29 +78,12 @@ aarch64-linux-gnu-readelf -h "$build/iotrace" | grep -q AArch64 || die "$build/i
 mkdir -p "$out" "$cache"
 out=$(cd "$out" && pwd)
 
-# extract PACKAGE: downloads the arm64 package once into the cache and extracts it; prints its
-# directory.
-extract() {
-	local pkg=$1 ver dir deb
-	ver=$(apt-cache show --no-all-versions "$pkg:arm64" | sed -n 's/^Version: //p' | head -1)
-	[ -n "$ver" ] || { log "no package $pkg:arm64 (apt-get update after dpkg --add-architecture arm64?)"; return 1; }
-	dir=$cache/${pkg}_${ver}_arm64
-	if [ ! -d "$dir" ]; then
-		log "downloading $pkg:arm64 $ver into $cache"
-		(cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64=$ver" >&2) || return 1
-		deb=$(ls "$cache/${pkg}_${ver//:/%3a}_arm64.deb")
-		rm -rf "$dir.partial"
-		dpkg-deb -x "$deb" "$dir.partial" && mv "$dir.partial" "$dir" && rm -f "$deb" || return 1
-	fi
-	echo "$dir"
-}
-
 t0=$(now)
 kpkg=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/^ *Depends: \(linux-image-[^ :]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -1)
 [ -n "$kpkg" ] || die "no arm64 kernel package (dpkg --add-architecture arm64 && apt-get update)"
-kdir=$(extract "$kpkg") || die "could not fetch $kpkg"
+kdir=$(unpack_package "$kpkg:arm64") || die "could not fetch $kpkg"
 vmlinuz=$(compgen -G "$kdir/boot/vmlinuz-*" | head -1)
-bbdir=$(extract busybox-static) || die "could not fetch busybox-static:arm64"
+bbdir=$(unpack_package busybox-static:arm64) || die "could not fetch busybox-static:arm64"
 fetch_s=$(since "$t0")
 
 # lib_path NAME: where the arm64 loader would find a DT_NEEDED library
@@ -123,13 +108,7 @@ build_initramfs() {
 	for f in "$build"/tests/workloads/wl_*; do
 		[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$s/iotrace/workloads/"
 	done
-	echo 'root:x:0:0:root:/:/bin/sh' >"$s/etc/passwd"
-	echo 'root:x:0:' >"$s/etc/group"
-	# name resolution as on a host (as run.sh does): the dns workload bind-mounts its own
-	# resolv.conf over this one, so it must exist
-	echo 'hosts: files dns' >"$s/etc/nsswitch.conf"
-	echo '127.0.0.1 localhost' >"$s/etc/hosts"
-	: >"$s/etc/resolv.conf"
+	guest_etc "$s"
 	# shared libraries: DT_NEEDED, transitively, from the arm64 multiarch directories
 	todo=$(for f in "$s/iotrace/bin/iotrace" "$s"/iotrace/workloads/wl_*; do
 		aarch64-linux-gnu-readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
@@ -152,61 +131,21 @@ build_initramfs() {
 	rm -rf "$s"
 }
 
-# The files between the console's markers (init.sh), decoded into OUT.
-extract_results() {
-	local b
-	tr -d '\r' <"$out/console.log" | awk -v dir="$out" '
-		/^@@IOTRACE-BEGIN .*@@$/ { file = dir "/" substr($0, 17, length($0) - 18) ".b64"; printf "" >file; next }
-		/^@@IOTRACE-END@@$/ { close(file); file = ""; next }
-		file != "" && /^[A-Za-z0-9+\/=]+$/ { print >file }'
-	for b in "$out"/*.b64; do
-		[ -e "$b" ] || continue
-		base64 -d "$b" | gunzip >"${b%.b64}" || log "${b##*/} arrived damaged"
-		rm -f "$b"
-	done
-}
-
 find "$out" -mindepth 1 -maxdepth 1 ! -name '*.cpio' -exec rm -rf {} +
 t1=$(now)
 build_initramfs
 initramfs_s=$(since "$t1")
 log "initramfs $(du -m "$out/initramfs.cpio" | cut -f1) MB in ${initramfs_s}s; booting $(basename "$vmlinuz")"
 
-t2=$(now)
-status='' boot_s=-
-qemu-system-aarch64 -machine virt -cpu max,pauth-impdef=on -accel tcg,thread=multi -smp 2 -m 2G \
-	-nographic -no-reboot -nic none -kernel "$vmlinuz" -initrd "$out/initramfs.cpio" \
-	-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$out/console.log" 2>&1 &
-qpid=$!
-while kill -0 "$qpid" 2>/dev/null; do
-	el=$(since "$t2")
-	if [ "$boot_s" = - ] && grep -q '@@IOTRACE-INIT' "$out/console.log"; then
-		boot_s=$el
-		log "/init started after ${boot_s}s"
-	fi
-	if [ "$boot_s" = - ] && [ "${el%.*}" -ge "$early_timeout" ]; then status=early; fi
-	if [ "${el%.*}" -ge "$boot_timeout" ]; then status=timeout; fi
-	if [ -n "$status" ]; then
-		kill "$qpid"
-		break
-	fi
-	sleep 1
-done
-wait "$qpid" || true
-qemu_s=$(since "$t2")
-if grep -q '@@IOTRACE-DONE' "$out/console.log"; then
-	status=done
-elif grep -q 'Kernel panic' "$out/console.log"; then
-	status=panic
-elif [ -z "$status" ]; then
-	status=incomplete
-fi
-extract_results
+boot_twice "$out" qemu-system-aarch64 -machine virt -cpu max,pauth-impdef=on -accel tcg,thread=multi \
+	-smp 2 -m 2G -nographic -no-reboot -nic none -kernel "$vmlinuz" -initrd "$out/initramfs.cpio" \
+	-append "console=ttyAMA0 quiet panic=-1"
+extract_results "$out"
 
 rc=0
 [ "$status" = done ] || rc=1
 {
-	echo "kernel=$(basename "$vmlinuz") machine=$(cat "$out/machine.txt" 2>/dev/null || echo -) status=$status"
+	echo "kernel=$(basename "$vmlinuz") machine=$(cat "$out/machine.txt" 2>/dev/null || echo -) status=$status attempts=$attempt retried=$retried"
 	echo "fetch_s=$fetch_s initramfs_s=$initramfs_s boot_to_init_s=$boot_s qemu_s=$qemu_s total_s=$(since "$t0")"
 	# bpf/vmlinux/README.md names the BTF blob arm64/vmlinux.h was dumped from
 	btf=$(cat "$out/btf.sha256" 2>/dev/null || echo -)

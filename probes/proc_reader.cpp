@@ -135,6 +135,25 @@ std::optional<ProcStat> read_stat(uint32_t pid) {
 
 namespace {
 
+// The family of each socket in the process's network namespace, by inode.
+struct SocketFamily {
+  FdKind kind = FdKind::socket_other;
+  bool listening = false;
+};
+std::map<uint64_t, SocketFamily> socket_families(uint32_t pid) {
+  std::map<uint64_t, SocketFamily> out;
+  const std::pair<const char*, FdKind> tables[] = {
+      {"tcp", FdKind::tcp}, {"tcp6", FdKind::tcp}, {"udp", FdKind::udp}, {"udp6", FdKind::udp},
+      {"unix", FdKind::unix_socket}};
+  for (const auto& [table, kind] : tables) {
+    auto text = read_file(fmt::format("/proc/{}/net/{}", pid, table), 64 << 20);
+    if (!text) continue;
+    const NetTable t = kind == FdKind::unix_socket ? NetTable::unix_sockets : NetTable::inet;
+    for (const auto& s : parse_net_sockets(*text, t)) out[s.inode] = {kind, s.listening};
+  }
+  return out;
+}
+
 // A leader that called pthread_exit() is a zombie while its other threads run.
 bool has_live_thread(uint32_t pid) {
   for (const auto& name : dir_entries(fmt::format("/proc/{}/task", pid))) {
@@ -235,16 +254,32 @@ bool fill_process(ProcessRecord& p) {
 
   const std::string fd_dir = fmt::format("/proc/{}/fd", p.pid);
   std::map<int, FdKind> kinds;
+  std::map<int, uint64_t> socket_inodes;
   std::vector<int> epfds;
   p.open_fds = 0;
   p.sockets_open = 0;
   for (const auto& name : dir_entries(fd_dir)) {
     int fd = std::atoi(name.c_str());
-    FdKind k = link_kind(read_link(fd_dir + "/" + name));
+    const std::string target = read_link(fd_dir + "/" + name);
+    FdKind k = link_kind(target);
     kinds[fd] = k;
     ++p.open_fds;
-    if (k == FdKind::socket_other) ++p.sockets_open;
+    if (k == FdKind::socket_other) {
+      ++p.sockets_open;
+      socket_inodes[fd] = std::strtoull(target.c_str() + 8, nullptr, 10);  // "socket:[N]"
+    }
     if (k == FdKind::epoll) epfds.push_back(fd);
+  }
+  // the interest lists tell a connection from a listener or a socketpair: name the sockets'
+  // families and which of them listen
+  std::set<int> listening;
+  if (!epfds.empty() && !socket_inodes.empty()) {
+    const auto families = socket_families(p.pid);
+    for (const auto& [fd, ino] : socket_inodes)
+      if (auto it = families.find(ino); it != families.end()) {
+        kinds[fd] = it->second.kind;
+        if (it->second.listening) listening.insert(fd);
+      }
   }
   p.parked = parked_calls(p.pid, kinds);
   p.epoll.clear();
@@ -257,6 +292,7 @@ bool fill_process(ProcessRecord& p) {
     for (auto& e : inst.entries) {
       auto it = kinds.find(e.tfd);
       e.kind = it == kinds.end() ? FdKind::other : it->second;
+      e.listening = listening.count(e.tfd) > 0;
     }
     p.epoll.push_back(std::move(inst));
   }

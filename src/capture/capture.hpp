@@ -77,6 +77,7 @@ struct EpollEntry {
   uint32_t events = 0;
   uint64_t data = 0;
   FdKind kind = FdKind::other;
+  bool listening = false;  // a listening socket (/proc/net: TCP state LISTEN, unix __SO_ACCEPTCON)
 };
 
 struct EpollInstance {

@@ -168,7 +168,7 @@ json capture_to_json(const Capture& c) {
       json entries = json::array();
       for (const auto& x : e.entries)
         entries.push_back({{"tfd", x.tfd}, {"events", x.events}, {"data", x.data},
-                           {"kind", fd_kind_name(x.kind)}});
+                           {"kind", fd_kind_name(x.kind)}, {"listening", x.listening}});
       ep.push_back({{"epfd", e.epfd}, {"entries", entries}});
     }
     j["processes"].push_back({{"pid", p.pid},
@@ -318,7 +318,8 @@ Result<Capture> capture_from_json(const json& j) try {
       inst.epfd = as<int>(e.at("epfd"));
       for (const auto& x : e.value("entries", json::array()))
         inst.entries.push_back({as<int>(x.at("tfd")), get_or<uint32_t>(x, "events", 0),
-                                get_or<uint64_t>(x, "data", 0), kind_from(x, "kind")});
+                                get_or<uint64_t>(x, "data", 0), kind_from(x, "kind"),
+                                get_or(x, "listening", false)});
       r.epoll.push_back(std::move(inst));
     }
     r.libraries = p.value("libraries", std::vector<std::string>{});

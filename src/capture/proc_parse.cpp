@@ -1,5 +1,7 @@
 #include "src/capture/proc_parse.hpp"
 
+#include <utility>
+
 #include <charconv>
 
 namespace iotrace {
@@ -108,6 +110,25 @@ std::vector<EpollEntry> parse_epoll_fdinfo(std::string_view text) {
       else if (f[i] == "data:") to_num(f[i + 1], e.data, 16);
     }
     if (e.tfd >= 0) out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<NetSocket> parse_net_sockets(std::string_view text, NetTable table) {
+  // tcp/udp: "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ..."
+  // unix:    "Num RefCount Protocol Flags Type St Inode Path"
+  const bool unix_table = table == NetTable::unix_sockets;
+  const size_t inode_field = unix_table ? 6 : 9;
+  std::vector<NetSocket> out;
+  bool header = true;
+  for (auto line : lines(text)) {
+    if (std::exchange(header, false)) continue;
+    auto f = fields(trim(line));
+    NetSocket s;
+    if (f.size() <= inode_field || !to_num(f[inode_field], s.inode) || !s.inode) continue;
+    uint64_t flags = 0;
+    s.listening = unix_table ? to_num(f[3], flags, 16) && (flags & 0x10000) : f[3] == "0A";
+    out.push_back(s);
   }
   return out;
 }

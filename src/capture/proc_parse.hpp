@@ -36,6 +36,14 @@ std::optional<ProcStat> parse_stat(std::string_view text);
 // /proc/PID/fdinfo/<epfd>: one entry per "tfd:" line.
 std::vector<EpollEntry> parse_epoll_fdinfo(std::string_view text);
 
+// /proc/PID/net/{tcp,tcp6,udp,udp6,unix}: the sockets listed, one per line after the header.
+struct NetSocket {
+  uint64_t inode = 0;
+  bool listening = false;  // tcp: state 0A (LISTEN); unix: flag __SO_ACCEPTCON (0x10000)
+};
+enum class NetTable { inet, unix_sockets };
+std::vector<NetSocket> parse_net_sockets(std::string_view text, NetTable table);
+
 // /proc/PID/limits: the soft "Max stack size" in bytes; nullopt when unlimited or absent.
 std::optional<uint64_t> parse_stack_limit(std::string_view text);
 

@@ -17,11 +17,11 @@ const ThreadRecord* thread_of(const Capture& c, uint32_t tid);
 // loop findings are made for.
 std::set<uint32_t> loop_threads(const ProcessReport& pr);
 
-// Severity from what a problem cost, for findings whose registry severity is a ceiling:
-// high when it took a real share of the trace (1%) more than once, or one very long stop;
-// medium when it recurs or one stop was long; low for a single short one.
-Severity severity_by_cost(uint64_t count, uint64_t total_ns, uint64_t max_ns, uint64_t traced_ns,
-                          Severity ceiling);
+// Severity from what a problem cost the loop, for findings whose registry severity is a
+// ceiling: high from 5% of the loop's time or one stop of 250 ms; medium from 1% (the share a
+// user notices) or one stop of 50 ms; low below both, however often it recurs.
+inline constexpr double k_share_high = 0.05, k_share_medium = 0.01;
+Severity severity_by_cost(uint64_t total_ns, uint64_t max_ns, uint64_t traced_ns, Severity ceiling);
 
 void loop_findings(const Capture& c, const ProcessReport& pr, std::vector<Finding>& out);
 

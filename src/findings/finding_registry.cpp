@@ -21,7 +21,7 @@ const std::vector<FindingDef>& finding_registry() {
        "the kernel spent this time on CPU for the call: make it smaller or move it off the loop"},
       {"preempted-on-loop", Severity::info, "event-loop thread waited for a CPU during a call",
        "not the call's fault: the machine is short of CPU; check load, CPU limits and pinning"},
-      {"blocking-risk-on-loop", Severity::low, "call that can block runs on an event-loop thread",
+      {"blocking-risk-on-loop", Severity::high, "call that can block runs on an event-loop thread",
        "fast this time, but it can block (disk, locks, blocking fds): move it off the loop"},
       {"lock-wait-on-loop", Severity::info, "event-loop thread asleep on a futex (a lock, or a runtime parking an idle worker)",
        "if requests were waiting meanwhile, find the lock the loop shares with other threads and "

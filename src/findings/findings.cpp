@@ -59,12 +59,11 @@ std::set<uint32_t> loop_threads(const ProcessReport& pr) {
   return out;
 }
 
-Severity severity_by_cost(uint64_t count, uint64_t total_ns, uint64_t max_ns, uint64_t traced_ns,
-                          Severity ceiling) {
+Severity severity_by_cost(uint64_t total_ns, uint64_t max_ns, uint64_t traced_ns, Severity ceiling) {
   const double share = traced_ns ? static_cast<double>(total_ns) / static_cast<double>(traced_ns) : 0;
   Severity s = Severity::low;
-  if ((count >= 3 && share >= 0.01) || max_ns >= 250'000'000) s = Severity::high;
-  else if (count >= 3 || share >= 0.01 || max_ns >= 50'000'000) s = Severity::medium;
+  if (share >= k_share_high || max_ns >= 250'000'000) s = Severity::high;
+  else if (share >= k_share_medium || max_ns >= 50'000'000) s = Severity::medium;
   return std::min(s, ceiling);
 }
 

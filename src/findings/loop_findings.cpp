@@ -30,32 +30,69 @@ Spent dominant(uint64_t total, uint64_t sleep, uint64_t runq) {
   return sleep >= cpu ? Spent::asleep : Spent::cpu;
 }
 
+std::string stack_key(const Stack& s) {
+  std::string key = s.lost ? "lost" : "";
+  for (const auto& fr : s.frames)
+    key += fmt::format("{}:{}:{}:{};", fr.module, fr.symbol.empty() ? "" : fr.symbol,
+                       fr.symbol.empty() ? fr.offset : fr.sym_offset, fr.line);
+  return key;
+}
+
+void add_calls(FlaggedCall& m, const FlaggedCall& f) {
+  m.count += f.count;
+  m.total_ns += f.total_ns;
+  m.max_ns = std::max(m.max_ns, f.max_ns);
+  m.sleep_ns += f.sleep_ns;
+  m.runq_ns += f.runq_ns;
+  m.queued_bytes += f.queued_bytes;
+  m.hist.merge(f.hist);
+  if (f.stack.truncated && !m.stack.truncated) {
+    m.stack.truncated = true;
+    m.stack.cut_reason = f.stack.cut_reason;
+  }
+}
+
 // The kernel keys call sites by raw stack; frames past the unwinder's reach differ between
 // calls from one site, so merge sites whose symbolized stacks are the same.
 std::vector<FlaggedCall> merge_sites(const std::vector<FlaggedCall>& in) {
   std::map<std::tuple<uint32_t, int, FdKind, FlagKind, std::string>, FlaggedCall> by;
   for (const auto& f : in) {
-    std::string key = f.stack.lost ? "lost" : "";
-    for (const auto& fr : f.stack.frames)
-      key += fmt::format("{}:{}:{}:{};", fr.module, fr.symbol.empty() ? "" : fr.symbol,
-                         fr.symbol.empty() ? fr.offset : fr.sym_offset, fr.line);
-    auto [it, fresh] = by.try_emplace({f.tid, f.nr, f.fd_kind, f.kind, key}, f);
-    if (fresh) continue;
-    FlaggedCall& m = it->second;
-    m.count += f.count;
-    m.total_ns += f.total_ns;
-    m.max_ns = std::max(m.max_ns, f.max_ns);
-    m.sleep_ns += f.sleep_ns;
-    m.runq_ns += f.runq_ns;
-    m.queued_bytes += f.queued_bytes;
-    m.hist.merge(f.hist);
-    if (f.stack.truncated && !m.stack.truncated) {
-      m.stack.truncated = true;
-      m.stack.cut_reason = f.stack.cut_reason;
-    }
+    auto [it, fresh] = by.try_emplace({f.tid, f.nr, f.fd_kind, f.kind, stack_key(f.stack)}, f);
+    if (!fresh) add_calls(it->second, f);
   }
   std::vector<FlaggedCall> out;
   for (auto& [k, v] : by) out.push_back(std::move(v));
+  return out;
+}
+
+// One call site's calls on the loop: those that passed the block threshold (slow) and those
+// that were fast this time (risk) are judged together, by their share of the loop's time.
+struct Site {
+  FlaggedCall calls;       // all of them
+  FlaggedCall slow, fast;  // the two parts (count 0 when absent)
+};
+
+std::vector<Site> call_sites(const std::vector<FlaggedCall>& in) {
+  std::map<std::tuple<uint32_t, int, FdKind, std::string>, size_t> slow_at;
+  std::vector<Site> out;
+  const auto merged = merge_sites(in);
+  for (const auto& f : merged)
+    if (f.kind == FlagKind::slow) {
+      slow_at[{f.tid, f.nr, f.fd_kind, stack_key(f.stack)}] = out.size();
+      out.push_back({f, f, FlaggedCall{}});
+    }
+  for (const auto& f : merged) {
+    if (f.kind == FlagKind::slow) continue;
+    auto it = f.kind == FlagKind::risk ? slow_at.find({f.tid, f.nr, f.fd_kind, stack_key(f.stack)})
+                                       : slow_at.end();
+    if (it == slow_at.end()) {
+      out.push_back({f, FlaggedCall{}, FlaggedCall{}});
+      continue;
+    }
+    Site& s = out[it->second];
+    add_calls(s.calls, f);
+    s.fast = f;
+  }
   return out;
 }
 
@@ -66,7 +103,9 @@ uint64_t traced_ns(const Capture& c, const ProcessReport& pr) {
 void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<uint32_t>& loops,
                       std::vector<Finding>& out) {
   const std::string& rt = pr.model.runtime;
-  for (const auto& fc : merge_sites(c.flagged)) {
+  const uint64_t loop_ns = traced_ns(c, pr);
+  for (const auto& site : call_sites(c.flagged)) {
+    const FlaggedCall& fc = site.calls;
     const ThreadRecord* t = thread_of(c, fc.tid);
     if (!t || t->pid != pr.process.pid || !loops.count(fc.tid)) continue;
     std::string id;
@@ -83,7 +122,9 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       if (fc.sleep_ns == 0 && t->dns_udp53 == 0) continue;
       id = "sync-dns-on-loop";
     } else {
-      switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {
+      // what the slow calls spent their time on names the problem; the fast ones add to its size
+      const FlaggedCall& sl = site.slow.count ? site.slow : fc;
+      switch (dominant(sl.total_ns, sl.sleep_ns, sl.runq_ns)) {
         case Spent::runq: id = "preempted-on-loop"; break;
         case Spent::cpu: id = "slow-call-on-loop"; break;
         case Spent::asleep: id = is_futex(c.arch, fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop"; break;
@@ -115,17 +156,26 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       out.push_back(std::move(f));
       continue;
     }
-    f.evidence = fmt::format("{}{} ran {} times on event-loop thread {} ({}): {} in total, max {}; "
-                             "asleep {}, waiting for CPU {}",
+    const double share = loop_ns ? 100.0 * static_cast<double>(fc.total_ns) / static_cast<double>(loop_ns) : 0;
+    f.evidence = fmt::format("{}{} ran {} times on event-loop thread {} ({}): {} in total ({:.{}f}% of "
+                             "the loop's time), max {}; asleep {}, waiting for CPU {}",
                              f.syscall, on, fc.count, fc.tid, t->comm, format_duration(fc.total_ns),
-                             format_duration(fc.max_ns), format_duration(fc.sleep_ns),
-                             format_duration(fc.runq_ns));
+                             share, share < 1 ? 2 : 0, format_duration(fc.max_ns),
+                             format_duration(fc.sleep_ns), format_duration(fc.runq_ns));
+    if (site.fast.count)
+      f.evidence += fmt::format("; {} of the calls took longer than {} ({} in all), the other {} were "
+                                "fast this time ({} in all)",
+                                site.slow.count, format_duration(c.settings.block_ns),
+                                format_duration(site.slow.total_ns), site.fast.count,
+                                format_duration(site.fast.total_ns));
     if (id == "lock-wait-on-loop")
       f.evidence += ". A runtime that parks an idle worker on a futex waits like this with "
                     "nothing to do; it stalled the loop only if events were ready meanwhile, "
                     "which the thread's calls do not show";
-    if (id == "blocking-call-on-loop" || id == "slow-call-on-loop" || id == "sync-dns-on-loop")
-      f.severity = severity_by_cost(fc.count, fc.total_ns, fc.max_ns, traced_ns(c, pr), f.severity);
+    // a risk is fast each time, and severe only when its calls add up to a share of the loop
+    if (id == "blocking-call-on-loop" || id == "slow-call-on-loop" || id == "sync-dns-on-loop" ||
+        id == "blocking-risk-on-loop")
+      f.severity = severity_by_cost(fc.total_ns, fc.max_ns, loop_ns, f.severity);
     if (id == "sync-dns-on-loop") f.severity = std::max(f.severity, Severity::medium);
     if (id != "preempted-on-loop" && id != "lock-wait-on-loop") f.advice = runtime_advice(rt, f.advice);
     out.push_back(std::move(f));
@@ -234,7 +284,7 @@ void stall_findings(const Capture& c, const ProcessReport& pr, const std::set<ui
       f.evidence += fmt::format("; {} more stalls on this thread were counted without details "
                                 "(ring buffer full: see losses)", lost);
     if (kind == "loop-stall" || kind == "cpu-stall")
-      f.severity = severity_by_cost(a.n + lost, a.total, a.max, traced_ns(c, pr), f.severity);
+      f.severity = severity_by_cost(a.total, a.max, traced_ns(c, pr), f.severity);
     if (kind == "loop-stall" || kind == "cpu-stall") f.advice = runtime_advice(pr.model.runtime, f.advice);
     out.push_back(std::move(f));
   }

@@ -185,12 +185,13 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   auto profs = profile_threads(c, pr.process.pid);
   std::set<std::string> loop_parts, acceptor_parts, wait_parts;
   size_t loop_threads = 0, acceptors = 0, workers = 0, conn_threads = 0, busy = 0, sqpoll = 0, iowq = 0;
-  size_t async_threads = 0, socket_workers = 0;
+  size_t async_threads = 0, socket_workers = 0, control_loops = 0, blocking_acceptors = 0;
+  std::set<std::string> control_parts;
   std::set<std::string> async_parts;
   uint64_t total_calls = 0, uring_sqes = 0, uring_cqes = 0;
   std::array<uint64_t, k_uring_ops> uring_ops{};
   std::vector<size_t> epoll_threads;
-  const RoleContext ctx = role_context(profs);
+  const RoleContext ctx = role_context(profs, pr.process);
   for (const auto& p : profs) {
     auto tm = classify_thread(p, ctx);
     total_calls += p.calls;
@@ -220,8 +221,15 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
     } else if (tm.role == "blocking-io") {
       // threads parked on sockets serve connections; the others do file or other blocking work
       const uint64_t sock = socket_blocking_waits(p);
-      if (sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) ++conn_threads;
-      else ++workers;
+      if ((sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) || waits_on_one_connection(p, ctx))
+        ++conn_threads;
+      else
+        ++workers;
+    } else if (tm.role == "control-loop") {
+      ++control_loops;
+      control_parts.insert(tm.model);
+    } else if (tm.role == "acceptor") {
+      ++blocking_acceptors;
     } else if (tm.role == "sqpoll") {
       ++sqpoll;
     } else if (tm.role == "io-wq") {
@@ -269,6 +277,12 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   if (!submitted.empty())
     loops_text += fmt::format("{} submitting to {} without waiting in it", waited.empty() ? "" : ",",
                               fmt::join(submitted, " and "));
+  if (blocking_acceptors)
+    loops_text += fmt::format(", fed by {} acceptor thread{}", blocking_acceptors,
+                              blocking_acceptors == 1 ? "" : "s");
+  const std::string control_text =
+      fmt::format("{} control-loop thread{} waiting in {} for signals, timers and wake-ups only",
+                  control_loops, control_loops == 1 ? "" : "s", fmt::join(control_parts, " and "));
   for (const auto& a : async_parts)
     if (std::find(parts.begin(), parts.end(), a) == parts.end()) parts.push_back(a);
   const std::string async_text =
@@ -340,6 +354,11 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
         parked, format_bytes(stack), format_bytes(stack * 10000));
     m.evidence.push_back({"parked_io_threads", static_cast<double>(parked)});
     m.confidence = std::min(1.0, 0.5 + parked / 20.0);
+  } else if (control_loops) {
+    // a supervisor: it serves no connection, so it is no service loop
+    m.model = "idle";
+    m.sentence = control_text + ": serves no connection";
+    m.confidence = 1.0;
   } else if (total_calls < k_min_calls * std::max<size_t>(profs.size(), 1)) {
     m.model = "idle";
     m.sentence = fmt::format("{} syscalls in {}: too little activity to classify", total_calls,
@@ -348,6 +367,7 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
     m.model = "unknown";
     m.sentence = fmt::format("{} syscalls, none of them the I/O calls iotrace classifies by", total_calls);
   }
+  if (control_loops && m.model != "idle") m.sentence += "; " + control_text;
   if (loop_parts.count("epoll")) {
     if (!m.trigger.empty())
       m.sentence += fmt::format(", {}-triggered{}", m.trigger,
@@ -409,9 +429,13 @@ std::optional<ServiceModel> classify_service(const std::vector<ProcessReport>& p
                 {"active_processes", static_cast<double>(active)},
                 {"blocking_processes", static_cast<double>(blocking)}};
   const bool root_io = root->model.model != "idle" && root->model.model != "unknown";
-  const std::string root_text =
-      fmt::format("the parent {} ({}) {}", root->process.pid, root->process.comm,
-                  root_io ? "is " + root->model.model : std::string("does no modelled I/O"));
+  const bool root_control = std::any_of(root->model.threads.begin(), root->model.threads.end(),
+                                        [](const ThreadModel& t) { return t.role == "control-loop"; });
+  const std::string root_text = fmt::format(
+      "the parent {} ({}) {}", root->process.pid, root->process.comm,
+      root_io        ? "is " + root->model.model
+      : root_control ? std::string("runs a control loop (signals, timers, wake-ups), no connection")
+                     : std::string("does no modelled I/O"));
   if (active == 0) {
     s.model = "idle";
     s.confidence = 1.0;

@@ -13,7 +13,8 @@ struct ProcessReport;
 
 // Stable model identifiers (JSON "model"): blocking, busy-poll, select, poll, epoll, io_uring,
 // linux-aio, threadpool, mixed, idle, unknown.
-// Thread roles: event-loop, async-io, blocking-io, pool-worker, io-wq, sqpoll, compute, idle
+// Thread roles: event-loop, control-loop, async-io, blocking-io, pool-worker, acceptor, helper,
+// io-wq, sqpoll, compute, idle
 // (src/model/thread_role.hpp defines them).
 
 struct Evidence {

@@ -71,7 +71,8 @@ ThreadProfile sum_profiles(const std::vector<ThreadProfile>& profs, ThreadRecord
     IOT_SUM(aio_submitted); IOT_SUM(aio_submit_ns); IOT_SUM(aio_getevents); IOT_SUM(aio_events);
     IOT_SUM(epoll_ctl); IOT_SUM(sock_reads); IOT_SUM(sock_writes); IOT_SUM(sock_read_bytes);
     IOT_SUM(sock_write_bytes); IOT_SUM(sock_eagain); IOT_SUM(sock_blocking_calls);
-    IOT_SUM(sock_blocking_ns); IOT_SUM(accepts); IOT_SUM(accepts_ok); IOT_SUM(connects);
+    IOT_SUM(sock_blocking_ns); IOT_SUM(sock_nonblock_calls); IOT_SUM(inet_calls); IOT_SUM(unix_calls);
+    IOT_SUM(accepts); IOT_SUM(accepts_ok); IOT_SUM(connects);
     IOT_SUM(connects_ok); IOT_SUM(file_reads); IOT_SUM(file_writes); IOT_SUM(file_read_bytes);
     IOT_SUM(file_write_bytes); IOT_SUM(file_ns); IOT_SUM(fsyncs); IOT_SUM(other_reads);
     IOT_SUM(other_writes); IOT_SUM(other_eagain); IOT_SUM(data_ops); IOT_SUM(data_eagain);

@@ -69,11 +69,10 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
       p.accepts_ok += ok;
       p.io_syscalls += r.calls;
       if (!r.nonblock) {
-        p.sock_blocking_calls += r.calls;
+        p.sock_blocking_calls += r.calls - r.err_eagain;
         p.sock_blocking_ns += r.total_ns;
-      } else {
-        p.sock_eagain += r.err_eagain;
       }
+      p.sock_eagain += r.err_eagain;
       p.data_eagain += r.err_eagain;
     } else if (n == "connect") {
       p.connects += r.calls;
@@ -106,9 +105,12 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
       (reads ? p.sock_read_bytes : p.sock_write_bytes) += r.bytes;
       p.sock_eagain += r.err_eagain;
       if (!r.nonblock) {
-        p.sock_blocking_calls += r.calls;
+        p.sock_blocking_calls += r.calls - r.err_eagain;
         p.sock_blocking_ns += r.total_ns;
       }
+      p.sock_nonblock_calls += r.nonblock ? r.calls : r.err_eagain;
+      if (r.fd_kind == FdKind::tcp || r.fd_kind == FdKind::udp) p.inet_calls += r.calls;
+      if (r.fd_kind == FdKind::unix_socket) p.unix_calls += r.calls;
     } else if (r.fd_kind == FdKind::regular || r.fd_kind == FdKind::blockdev) {
       (reads ? p.file_reads : p.file_writes) += r.calls;
       (reads ? p.file_read_bytes : p.file_write_bytes) += r.bytes;

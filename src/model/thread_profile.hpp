@@ -23,12 +23,17 @@ struct ThreadProfile {
   // data calls (read/write family) by where they went
   uint64_t sock_reads = 0, sock_writes = 0, sock_read_bytes = 0, sock_write_bytes = 0;
   uint64_t sock_eagain = 0;
-  uint64_t sock_blocking_calls = 0;  // on sockets without O_NONBLOCK
+  // on sockets without O_NONBLOCK, less those that returned EAGAIN: a call that returns EAGAIN
+  // was made non-blocking (MSG_DONTWAIT), whatever the fd's flags
+  uint64_t sock_blocking_calls = 0;
+  uint64_t sock_nonblock_calls = 0;  // socket reads and writes made non-blocking
+  uint64_t inet_calls = 0;           // reads and writes on TCP and UDP sockets
   uint64_t sock_blocking_ns = 0;
   uint64_t accepts = 0, accepts_ok = 0, connects = 0, connects_ok = 0;
   uint64_t file_reads = 0, file_writes = 0, file_read_bytes = 0, file_write_bytes = 0, file_ns = 0;
   uint64_t fsyncs = 0;
   uint64_t other_reads = 0, other_writes = 0, other_eagain = 0;  // pipes, eventfd, ...
+  uint64_t unix_calls = 0;  // reads and writes on unix sockets (socketpairs among them)
   uint64_t data_ops = 0;     // data calls that moved data or returned 0
   uint64_t data_eagain = 0;  // data calls that returned EAGAIN
   uint64_t read_calls_ok = 0, read_bytes = 0, write_calls_ok = 0, write_bytes = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "src/util/duration.hpp"
 
@@ -21,6 +22,14 @@ constexpr double k_io_min_share = 0.1;
 constexpr uint64_t k_io_min_calls = 2, k_io_enough_calls = 100;
 // A requester waits on futexes at least this often.
 constexpr uint64_t k_requester_min_futex = 5;
+// A pool does I/O for others in volume: this many blocking I/O calls in the trace, this many a
+// second, or this share of its time in them. Below all three it is a helper doing its own chores
+// (a JVM's VM Thread reading cgroup files, a stats writer once a second).
+constexpr uint64_t k_pool_min_calls = 100;
+constexpr double k_pool_min_rate = 10.0, k_pool_min_time_share = 0.05;
+// Rule 2: one-fd polls (waits on single connections) at most this share of multiplexed waits
+// for a thread that also serves non-blocking sockets from its multiplexer.
+constexpr uint64_t k_single_polls_per_wait_denominator = 4;
 
 double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
@@ -77,6 +86,26 @@ uint64_t blocking_io_calls(const ThreadProfile& p) {
   return socket_blocking_waits(p) + p.file_reads + p.file_writes + p.fsyncs;
 }
 
+// How long the thread was seen: its life inside the trace, at least a second.
+uint64_t span_ns(const ThreadProfile& p, const RoleContext& ctx) {
+  const ThreadRecord& t = *p.thread;
+  uint64_t span = t.last_ns > t.first_ns ? t.last_ns - t.first_ns : ctx.traced_ns;
+  if (ctx.traced_ns) span = std::min(span, ctx.traced_ns);
+  return std::max<uint64_t>(span, 1'000'000'000);
+}
+
+// Work reaches it from another thread: it waits on a futex (a queue, a condition variable) or
+// reads a pipe or eventfd.
+bool hands_off(const ThreadProfile& p) { return p.futex_calls > 0 || p.other_reads > 0; }
+
+bool pool_volume(const ThreadProfile& p, const RoleContext& ctx) {
+  const double calls = static_cast<double>(blocking_io_calls(p));
+  const double secs = static_cast<double>(span_ns(p, ctx)) / 1e9;
+  const double io_ns = static_cast<double>(p.file_ns + p.sock_blocking_ns);
+  return blocking_io_calls(p) >= k_pool_min_calls || calls / secs >= k_pool_min_rate ||
+         io_ns >= k_pool_min_time_share * static_cast<double>(span_ns(p, ctx));
+}
+
 }  // namespace
 
 uint64_t multiplexed_waits(const ThreadProfile& p) {
@@ -97,15 +126,45 @@ bool drives_async_file_io(const ThreadProfile& p, const RoleContext& ctx) {
   return uses_async(p) && !fd_waits && socket_calls(p) == 0 && !ctx.uring_network;
 }
 
+bool waits_on_one_connection(const ThreadProfile& p, const RoleContext& ctx) {
+  // the interest lists hold one socket and the thread accepts none: every wait is for that
+  // connection, or for the process's own wake-ups (a latch, a parent-death pipe)
+  return p.epoll_waits > 0 && p.accepts == 0 && ctx.epoll_sockets == 1 && ctx.epoll_listeners == 0 &&
+         ctx.epoll_unknown_family == 0 && socket_calls(p) > 0 && !uses_async(p);
+}
+
+bool is_control_loop(const ThreadProfile& p, const RoleContext& ctx) {
+  // waits for signals, timers and wake-ups: no connection accepted, opened or read, and at
+  // most two reads or writes of a wake-up fd or socketpair per wait
+  const uint64_t waits = multiplexed_waits(p);
+  const auto& reg = p.thread->epoll.fd_kinds;
+  const uint64_t inet_registered = reg[static_cast<size_t>(FdKind::tcp)] +
+                                   reg[static_cast<size_t>(FdKind::udp)] +
+                                   reg[static_cast<size_t>(FdKind::socket_other)];
+  // an epoll thread needs the interest lists to show it: no socket but unix ones (socketpairs)
+  const bool epoll_clear = p.epoll_waits == 0 || (ctx.epoll_sockets >= 0 && ctx.epoll_inet == 0);
+  return waits > 0 && !p.thread->io_worker && !uses_async(p) && p.accepts == 0 && p.connects == 0 &&
+         p.inet_calls == 0 && inet_registered == 0 && epoll_clear && !ctx.uring_network &&
+         p.unix_calls + p.other_reads + p.other_writes <= 2 * waits;
+}
+
 bool is_event_loop(const ThreadProfile& p, const RoleContext& ctx) {
   if (p.thread->io_worker) return false;
   if (!multiplexes(p) && !submits_uring(p) && !submits_aio(p) && !uses_async(p)) return false;
   if (drives_async_file_io(p, ctx)) return false;
-  // rule 2: a multiplexer that only hands out connections served with blocking calls. A
-  // synchronous resolver polls its one UDP socket: a thread that queried port 53 itself has
-  // one-fd polls that are the resolver's, not waits on connections it serves.
+  if (waits_on_one_connection(p, ctx) || is_control_loop(p, ctx)) return false;
+  // rule 2: connections served from the wait are non-blocking sockets the thread reads and
+  // writes, waited for in the multiplexer rather than one by one in one-fd polls; then its
+  // blocking calls (a synchronous client call in a handler) are calls on the loop
+  const uint64_t waits = multiplexed_waits(p);
+  if (p.sock_nonblock_calls >= k_min_calls && waits > 0 &&
+      p.poll_single_calls * k_single_polls_per_wait_denominator <= waits)
+    return true;
+  // otherwise a multiplexer that only hands out connections served with blocking calls is no
+  // loop. A synchronous resolver polls its one UDP socket: a thread that queried port 53
+  // itself has one-fd polls that are the resolver's, not waits on connections it serves.
   const uint64_t conn_waits = p.thread->dns_udp53 ? p.sock_blocking_calls : socket_blocking_waits(p);
-  return conn_waits <= multiplexed_waits(p);
+  return conn_waits <= waits;
 }
 
 bool does_blocking_io(const ThreadProfile& p) {
@@ -129,8 +188,22 @@ bool is_requester(const ThreadProfile& p) {
          socket_calls(p) == 0 && !multiplexes(p) && !uses_async(p);
 }
 
-RoleContext role_context(const std::vector<ThreadProfile>& profs) {
+RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc) {
   RoleContext ctx;
+  ctx.traced_ns = proc.traced_ns;
+  if (!proc.epoll.empty()) {
+    std::set<int> sockets, inet;
+    for (const auto& inst : proc.epoll)
+      for (const auto& e : inst.entries) {
+        if (is_socket(e.kind)) sockets.insert(e.tfd);
+        // a socket of unknown family (older captures) may be a connection
+        if (is_socket(e.kind) && e.kind != FdKind::unix_socket) inet.insert(e.tfd);
+        if (is_socket(e.kind) && e.listening) ++ctx.epoll_listeners;
+        if (e.kind == FdKind::socket_other) ++ctx.epoll_unknown_family;
+      }
+    ctx.epoll_sockets = static_cast<int>(sockets.size());
+    ctx.epoll_inet = static_cast<int>(inet.size());
+  }
   for (const auto& p : profs) ctx.uring_network = ctx.uring_network || uring_network(*p.thread);
   for (const auto& p : profs) {
     if (is_event_loop(p, ctx)) ctx.process_has_loop = true;
@@ -302,6 +375,40 @@ ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx) {
     async_io_model(p, m);
     return m;
   }
+  if (waits_on_one_connection(p, ctx)) {
+    m.role = "blocking-io";
+    m.model = "blocking";
+    add("blocking_socket_calls", static_cast<double>(socket_calls(p)));
+    add("epoll_sockets", static_cast<double>(ctx.epoll_sockets));
+    m.sentence = fmt::format("waits in epoll on its one connection ({} socket reads/writes, no accept; "
+                             "1 socket in the interest lists, the other fds its own wake-ups): "
+                             "blocking I/O on that connection, one {} per connection",
+                             socket_calls(p), p.thread->tid == p.thread->pid ? "process" : "thread");
+    m.confidence = clamp01(0.5 + static_cast<double>(p.epoll_waits) / 100.0);
+    return m;
+  }
+  if (is_control_loop(p, ctx)) {
+    m.role = "control-loop";
+    m.model = loop_models(p).empty() ? "select" : loop_models(p)[0];
+    add("waits", static_cast<double>(multiplexed_waits(p)));
+    m.sentence = fmt::format("waits in {} for signals, timers and wake-ups only ({} waits; no connection "
+                             "accepted, opened or served): a control loop, not the service's event loop",
+                             fmt::join(loop_models(p), " and "), multiplexed_waits(p));
+    m.confidence = clamp01(0.5 + static_cast<double>(multiplexed_waits(p)) / 20.0);
+    return m;
+  }
+  if (ctx.process_has_loop && !multiplexes(p) && p.accepts >= k_min_calls &&
+      (p.sock_reads + p.sock_writes) * 10 <= p.accepts) {
+    // accepts and reads none of what it accepted: it registers the connections with the loop
+    m.role = "acceptor";
+    m.model = "blocking";
+    add("accepts", static_cast<double>(p.accepts));
+    m.sentence = fmt::format("accepts connections ({} accepts, {} reads/writes) and serves none of them: "
+                             "an acceptor handing them to the process's event loop",
+                             p.accepts, p.sock_reads + p.sock_writes);
+    m.confidence = clamp01(0.5 + static_cast<double>(p.accepts) / 100.0);
+    return m;
+  }
   if (is_busy_poll(p)) {
     m.role = "event-loop";
     m.model = "busy-poll";
@@ -326,8 +433,10 @@ ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx) {
     // its own reads instead
     const bool queue_fed =
         ctx.process_has_loop && p.accepts == 0 && p.futex_calls * 10 >= socket_calls(p);
-    const bool pool = (!conn || queue_fed) && (ctx.process_has_loop || ctx.process_has_requester);
-    m.role = pool ? "pool-worker" : "blocking-io";
+    const bool for_others = (!conn || queue_fed) && (ctx.process_has_loop || ctx.process_has_requester);
+    // a pool takes work from other threads (a futex, a pipe or eventfd) and does it in volume
+    const bool pool = for_others && hands_off(p) && pool_volume(p, ctx);
+    m.role = pool ? "pool-worker" : for_others ? "helper" : "blocking-io";
     m.model = "blocking";
     add("blocking_socket_calls", static_cast<double>(socket_blocking_waits(p)));
     add("file_calls", static_cast<double>(p.file_reads + p.file_writes));
@@ -340,6 +449,12 @@ ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx) {
     if (pool)
       m.sentence += ctx.process_has_loop ? ", for the process's event loop"
                                          : ", for threads of the process that wait on futexes";
+    else if (for_others && !hands_off(p))
+      m.sentence += "; it takes no work from other threads (no futex wait, no pipe or eventfd "
+                    "read): its own chores, not a pool";
+    else if (for_others)
+      m.sentence += fmt::format("; {} such calls in {}: too few for a pool, its own chores",
+                                blocking_io_calls(p), format_duration(span_ns(p, ctx)));
     m.confidence = clamp01(0.4 + static_cast<double>(blocking_io_calls(p)) / 50.0);
     return m;
   }

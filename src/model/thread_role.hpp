@@ -6,10 +6,15 @@
 //   1. it waits in a multiplexer: epoll_wait, select, poll or ppoll on two or more fds (a poll
 //      on one fd is a timeout around one call), io_uring_enter with GETEVENTS, io_getevents;
 //      or it submits to io_uring / Linux AIO and peeks the completions;
-//   2. the sources it serves are non-blocking: its socket waits are mostly those multiplexed
-//      waits, not calls on blocking sockets or one-fd polls (a thread-per-connection worker
-//      that select()s on its listener and a wake-up pipe, then reads a blocking socket, is
-//      not a loop);
+//   2. it serves connections from the wait: it reads and writes non-blocking sockets the wait
+//      returned (then a blocking call it also makes is a call on the loop, however long), or
+//      its socket waits are mostly those multiplexed waits, not calls on blocking sockets or
+//      one-fd polls (a thread-per-connection worker that select()s on its listener and a
+//      wake-up pipe, then reads a blocking socket, is not a loop). Two shapes serve no
+//      connections from the wait: a process that waits on its one connection and its own
+//      wake-up fds (a process-per-connection backend) does blocking I/O on that connection,
+//      and a thread that waits only for signals, timers and wake-ups, with no TCP or UDP
+//      socket (a supervisor), is a control loop;
 //   3. it serves more than its own disk I/O: a thread that only waits for completions of
 //      regular-file I/O it submitted (fio's job thread, a storage engine's I/O thread) drives
 //      asynchronous I/O and nothing else waits on it ("async-io").
@@ -33,6 +38,13 @@ struct RoleContext {
   // io_uring moves socket data for the process: its counters are spread over the submitter,
   // SQPOLL and io-wq threads, so the opcodes are judged per process
   bool uring_network = false;
+  // sockets in the process's epoll interest lists at the end of the trace (distinct fds), and
+  // how many of them TCP or UDP; -1 when the process had no epoll instance
+  int epoll_sockets = -1;
+  int epoll_inet = -1;
+  int epoll_listeners = 0;       // of which listening
+  int epoll_unknown_family = 0;  // of which of a family not found (older captures)
+  uint64_t traced_ns = 0;  // how long the process was traced
 };
 
 // Waits in a multiplexer (rule 1, without the submit-only case).
@@ -41,6 +53,9 @@ bool multiplexes(const ThreadProfile& p);
 uint64_t multiplexed_waits(const ThreadProfile& p);
 // Blocking waits on sockets: calls on blocking sockets, and one-fd polls before socket calls.
 uint64_t socket_blocking_waits(const ThreadProfile& p);
+// Rule 2's shapes that serve no connection from the wait.
+bool waits_on_one_connection(const ThreadProfile& p, const RoleContext& ctx);
+bool is_control_loop(const ThreadProfile& p, const RoleContext& ctx);
 // Rule 1 to 3: the thread is an event loop.
 bool is_event_loop(const ThreadProfile& p, const RoleContext& ctx);
 // Rule 3's exception: async disk I/O with no other source.
@@ -52,7 +67,7 @@ bool is_busy_poll(const ThreadProfile& p);
 // Has no I/O of its own and waits on futexes: a thread that hands work to others and waits.
 bool is_requester(const ThreadProfile& p);
 
-RoleContext role_context(const std::vector<ThreadProfile>& profs);
+RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc);
 ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx);
 
 // The multiplexer models a thread waits in, largest first (minor ones under 10% dropped).

@@ -210,7 +210,7 @@ TEST(ManPage, EveryModelAndRoleIsDescribed) {
   for (const char* m : {"blocking", "busy-poll", "select", "poll", "epoll", "io_uring", "linux-aio",
                         "threadpool", "mixed", "idle", "unknown", "level", "edge", "oneshot",
                         "exclusive", "event-loop", "async-io", "blocking-io", "pool-worker", "io-wq",
-                        "sqpoll", "compute"})
+                        "sqpoll", "compute", "control-loop", "acceptor", "helper"})
     EXPECT_TRUE(has_word(models, m)) << "I/O MODELS of man/iotrace.8 does not describe " << m;
 }
 

@@ -210,6 +210,29 @@ TEST(ParseCgroup, PrefersTheUnifiedHierarchy) {
   EXPECT_EQ(parse_cgroup("garbage\n"), "");
 }
 
+// /proc/net tables name a socket's family by inode, and say which sockets listen.
+TEST(ProcParse, NetSocketsGiveInodesAndListeners) {
+  const char* tcp =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0\n"
+      "   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 0 20 4 30 10 -1\n";
+  auto t = parse_net_sockets(tcp, NetTable::inet);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].inode, 4242u);
+  EXPECT_TRUE(t[0].listening);
+  EXPECT_EQ(t[1].inode, 4243u);
+  EXPECT_FALSE(t[1].listening);
+  const char* unix_table =
+      "Num       RefCount Protocol Flags    Type St Inode Path\n"
+      "0000000000000000: 00000002 00000000 00010000 0001 01 5151 /run/x.sock\n"
+      "0000000000000000: 00000003 00000000 00000000 0001 03 5152\n";
+  auto u = parse_net_sockets(unix_table, NetTable::unix_sockets);
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_TRUE(u[0].listening);
+  EXPECT_EQ(u[1].inode, 5152u);
+  EXPECT_FALSE(u[1].listening);
+}
+
 }  // namespace
 }  // namespace iotrace
 

@@ -34,6 +34,7 @@ CaptureBuilder apache_workers() {
   for (uint32_t i = 1; i <= 9; ++i) {
     b.thread(500, 500 + i, "apache2").loop = true;
     b.row(500 + i, "epoll_wait", 100, FdKind::epoll, 100000).ret_sum = 100;
+    b.row(500 + i, "read", 100, FdKind::tcp).nonblock = true;
   }
   for (uint32_t i = 1; i <= 9; ++i) {
     auto& f = b.flagged(500 + i, "fsync", FdKind::regular, FlagKind::slow);

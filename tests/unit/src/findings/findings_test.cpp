@@ -351,8 +351,8 @@ TEST(Findings, FlaggedCallThatSleptIsBlockingOnTheLoop) {
   EXPECT_EQ(f.sleep_ns, 45 * k_ms);
   EXPECT_EQ(f.runq_ns, 1 * k_ms);
   EXPECT_EQ(f.evidence,
-            "fsync on a regular fd ran 1 times on event-loop thread 801 (loop): 50.0ms in total, "
-            "max 50.0ms; asleep 45.0ms, waiting for CPU 1.00ms");
+            "fsync on a regular fd ran 1 times on event-loop thread 801 (loop): 50.0ms in total "
+            "(0.50% of the loop's time), max 50.0ms; asleep 45.0ms, waiting for CPU 1.00ms");
   EXPECT_EQ(f.advice,
             "move the call off the loop: a worker pool, or an asynchronous API for it. C/C++: hand "
             "it to a thread pool, or submit it through io_uring");

@@ -114,6 +114,7 @@ TEST(Classify, PollViaPpoll) {
   p.arg_sum = 30 * 8;
   p.arg_max = 8;
   p.ret_sum = 30;
+  b.row(301, "read", 30, FdKind::tcp).nonblock = true;  // the connections the waits returned
   Report rep = b.report();
   EXPECT_EQ(rep.processes[0].model.model, "poll");
   EXPECT_EQ(thread_model(rep.processes[0], 301).sentence,
@@ -181,7 +182,7 @@ TEST(Classify, EpollModesFromFdinfoAlone) {
 TEST(Classify, EpollLevelFromFdinfoWithExclusive) {
   CaptureBuilder b;
   auto& p = b.process(400, "srv");
-  p.epoll.push_back({3, {{4, 0x10000001u, 4, FdKind::tcp}}});  // EPOLLEXCLUSIVE | EPOLLIN
+  p.epoll.push_back({3, {{4, 0x10000001u, 4, FdKind::tcp, true}}});  // a listener: EPOLLEXCLUSIVE | EPOLLIN
   test::epoll_loop(b, 400, 401, 100, 8);
   Report rep = b.report();
   EXPECT_EQ(rep.processes[0].model.trigger, "level");
@@ -278,8 +279,9 @@ TEST(Classify, ThreadPoolBehindAnEventLoop) {
   test::epoll_loop(b, 700, 701, 200, 4);
   for (uint32_t tid = 702; tid <= 705; ++tid) {
     b.thread(700, tid, "worker");
-    b.row(tid, "pread64", 50, FdKind::regular, 200000).bytes = 50 * 65536;
-    b.row(tid, "futex", 50);
+    // handed work (futex) in volume: 500 reads in the 10 s trace
+    b.row(tid, "pread64", 500, FdKind::regular, 200000).bytes = 500 * 65536;
+    b.row(tid, "futex", 500);
   }
   Report rep = b.report();
   const ProcessModel& m = rep.processes[0].model;

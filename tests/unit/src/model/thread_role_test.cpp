@@ -316,11 +316,14 @@ TEST(Service, AMasterThatSleepsDoesNotSetTheModel) {
   Report rep = b.report();
   ASSERT_TRUE(rep.service.has_value());
   EXPECT_EQ(rep.service->model, "blocking");
-  EXPECT_NE(rep.service->sentence.find("set aside"), std::string::npos) << rep.service->sentence;
+  // it waits for signals and timers only: a control loop, not the service's event loop
+  EXPECT_EQ(model_of(rep.processes[0], 1400).role, "control-loop");
+  EXPECT_NE(rep.service->sentence.find("the parent 1400 (master) runs a control loop"), std::string::npos)
+      << rep.service->sentence;
 }
 
 // A pre-fork server's parent sleeping in select with no descriptors (apr_sleep): a sleep, not
-// an event loop waiting in select. The same parent on a listener and a pipe is a loop.
+// an event loop waiting in select. The same thread on a listener it accepts from is a loop.
 TEST(ThreadRole, ASelectWithNoDescriptorsIsASleep) {
   for (uint64_t nfds : {0u, 8u}) {
     CaptureBuilder b;
@@ -331,6 +334,8 @@ TEST(ThreadRole, ASelectWithNoDescriptorsIsASleep) {
     r.arg_sum = 80 * nfds;
     r.arg_max = nfds;
     b.row(1450, "wait4", 80, FdKind::none);
+    b.row(1450, "accept4", 80, FdKind::tcp).nonblock = true;
+    b.row(1450, "read", 80, FdKind::tcp).nonblock = true;
     Report rep = b.report();
     EXPECT_EQ(model_of(rep.processes[0], 1450).role == "event-loop", nfds > 0)
         << nfds << ": " << model_of(rep.processes[0], 1450).sentence;
@@ -357,6 +362,191 @@ TEST(ThreadRole, QueueFedBlockingSocketThreadsBesideALoopAreAPool) {
   const auto& p = rep.processes[0];
   EXPECT_EQ(model_of(p, 1503).role, "pool-worker");
   EXPECT_EQ(model_of(p, 1510).role, "blocking-io");
+}
+
+// An asyncio loop whose handler makes a synchronous HTTP call: 270 waits that return the
+// clients' non-blocking sockets, and 897 calls on a blocking client socket that take 85% of the
+// thread's time. It is a loop that blocks, not a blocking thread: the share is the finding's size.
+TEST(ThreadRole, ALoopThatBlocksIsStillALoop) {
+  CaptureBuilder b;
+  b.process(1600, "python3");
+  auto& t = b.thread(1600, 1600, "python3");
+  t.loop = true;
+  b.row(1600, "epoll_wait", 270, FdKind::epoll, 100000).ret_sum = 300;
+  b.row(1600, "accept4", 30, FdKind::tcp).nonblock = true;
+  b.row(1600, "recvfrom", 300, FdKind::tcp).nonblock = true;  // the requests
+  b.row(1600, "sendto", 300, FdKind::tcp).nonblock = true;    // the responses
+  b.row(1600, "connect", 299, FdKind::tcp);                    // the backend, blocking
+  b.row(1600, "sendto", 299, FdKind::tcp);
+  b.row(1600, "recvfrom", 598, FdKind::tcp, 20 * k_ms);
+  auto& f = b.flagged(1600, "recvfrom", FdKind::tcp, FlagKind::slow);
+  f.count = 299;
+  f.total_ns = f.sleep_ns = 299 * 28 * k_ms;  // 8.5 s of the 10 s trace
+  f.max_ns = 40 * k_ms;
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_EQ(model_of(p, 1600).role, "event-loop") << model_of(p, 1600).sentence;
+  EXPECT_EQ(p.model.model, "epoll");
+  const Finding* bl = finding(p, "blocking-call-on-loop");
+  ASSERT_NE(bl, nullptr);
+  EXPECT_EQ(bl->severity, Severity::high);
+}
+
+// A select-driven relay reads its sockets until EAGAIN after each wake-up, with MSG_DONTWAIT on
+// sockets without O_NONBLOCK: a call that returned EAGAIN was a non-blocking call.
+TEST(ThreadRole, EagainReturnsAreNonBlockingCalls) {
+  CaptureBuilder b;
+  b.process(1700, "relay");
+  b.thread(1700, 1700, "relay").loop = true;
+  auto& s = b.row(1700, "select", 400, FdKind::none, 100000);
+  s.arg_sum = 400 * 8;
+  s.arg_max = 8;
+  s.ret_sum = 400;
+  auto& r = b.row(1700, "recvfrom", 800, FdKind::tcp);  // half of them EAGAIN, fd flags blocking
+  r.err_eagain = 400;
+  b.row(1700, "sendto", 400, FdKind::tcp).nonblock = true;
+  b.row(1700, "accept", 10, FdKind::tcp);
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_EQ(model_of(p, 1700).role, "event-loop") << model_of(p, 1700).sentence;
+  EXPECT_EQ(p.model.model, "select");
+}
+
+// A process-per-connection backend (a database's): epoll on its one client socket, its latch
+// (signalfd) and a parent-death pipe, and a commit fdatasync per transaction. Blocking I/O on
+// one connection, not an event loop with a blocking call on it.
+TEST(ThreadRole, AWaitOnOneConnectionIsNoLoop) {
+  for (int sockets : {1, 3}) {
+    CaptureBuilder b;
+    auto& proc = b.process(1800, "postgres");
+    std::vector<EpollEntry> entries = {{3, 1, 0, FdKind::signalfd}, {4, 1, 1, FdKind::pipe}};
+    for (int i = 0; i < sockets; ++i) entries.push_back({10 + i, 1, 2, FdKind::tcp, i > 0});
+    proc.epoll.push_back({5, entries});
+    b.thread(1800, 1800, "postgres").loop = true;
+    b.row(1800, "epoll_wait", 2000, FdKind::epoll, 100000).ret_sum = 2000;
+    auto& r = b.row(1800, "recvfrom", 4000, FdKind::tcp);
+    r.nonblock = true;
+    r.err_eagain = 2000;
+    b.row(1800, "sendto", 2000, FdKind::tcp).nonblock = true;
+    b.row(1800, "pwrite64", 2000, FdKind::regular);
+    b.row(1800, "fdatasync", 2000, FdKind::regular, 3 * k_ms);
+    auto& f = b.flagged(1800, "fdatasync", FdKind::regular, FlagKind::slow);
+    f.count = 2000;
+    f.total_ns = f.sleep_ns = 2000 * 3 * k_ms;
+    f.max_ns = 5 * k_ms;
+    Report rep = b.report();
+    const auto& p = rep.processes[0];
+    if (sockets == 1) {
+      EXPECT_EQ(model_of(p, 1800).role, "blocking-io") << model_of(p, 1800).sentence;
+      EXPECT_EQ(p.model.model, "blocking");
+      EXPECT_FALSE(ids(p).count("blocking-call-on-loop"));
+      EXPECT_NE(model_of(p, 1800).sentence.find("its one connection"), std::string::npos);
+    } else {
+      // two listeners beside the connection: a server's loop, and its fdatasync is on the loop
+      EXPECT_EQ(model_of(p, 1800).role, "event-loop");
+      EXPECT_TRUE(ids(p).count("blocking-call-on-loop"));
+    }
+  }
+}
+
+// A supervisor: epoll on a signalfd and a socketpair to its children, timeouts, no connection.
+// A control loop: no loop findings for its slow calls, and it is not the service's loop.
+TEST(ThreadRole, ASignalLoopIsAControlLoop) {
+  CaptureBuilder b;
+  auto& proc = b.process(1900, "supervisor");
+  proc.epoll.push_back({3, {{4, 1, 4, FdKind::signalfd}, {5, 1, 5, FdKind::unix_socket}}});
+  b.thread(1900, 1900, "supervisor").loop = true;
+  b.row(1900, "epoll_wait", 20, FdKind::epoll, 1000 * k_ms).ret_sum = 4;
+  b.row(1900, "read", 4, FdKind::signalfd);
+  b.row(1900, "wait4", 4);
+  b.row(1900, "openat", 20, FdKind::none);
+  auto& f = b.flagged(1900, "openat", FdKind::none, FlagKind::slow);
+  f.count = 3;
+  f.total_ns = f.sleep_ns = 300 * k_ms;
+  f.max_ns = 120 * k_ms;
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_EQ(model_of(p, 1900).role, "control-loop") << model_of(p, 1900).sentence;
+  EXPECT_EQ(p.model.model, "idle");
+  EXPECT_TRUE(p.findings.empty()) << p.findings[0].id;
+}
+
+// Beside an epoll loop: a JVM's VM Thread reading 44 small cgroup and /proc files in 10 s (futex
+// waits, little volume), a stats writer once a second (no hand-off), and an acceptor that only
+// accepts and hands the connections to the loop. None is a pool: the process is epoll.
+TEST(ThreadRole, AFewChoresAndAnAcceptorAreNoPool) {
+  CaptureBuilder b;
+  b.process(2000, "java");
+  test::epoll_loop(b, 2000, 2001, 1000, 2);
+  b.thread(2000, 2002, "VM Thread");
+  b.row(2002, "read", 44, FdKind::regular, 20000);
+  b.row(2002, "openat", 44);
+  b.row(2002, "futex", 300);
+  b.thread(2000, 2003, "stats");
+  b.row(2003, "write", 10, FdKind::regular, 10000);
+  b.row(2003, "clock_nanosleep", 10, FdKind::none, 1000 * k_ms);
+  b.thread(2000, 2004, "acceptor");
+  b.row(2004, "accept", 500, FdKind::tcp, 20 * k_ms);
+  b.row(2004, "epoll_ctl", 500, FdKind::tcp);
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_EQ(model_of(p, 2002).role, "helper") << model_of(p, 2002).sentence;
+  EXPECT_EQ(model_of(p, 2003).role, "helper") << model_of(p, 2003).sentence;
+  EXPECT_EQ(model_of(p, 2004).role, "acceptor") << model_of(p, 2004).sentence;
+  EXPECT_EQ(p.model.model, "epoll") << p.model.sentence;
+  EXPECT_NE(p.model.sentence.find("fed by 1 acceptor thread"), std::string::npos) << p.model.sentence;
+}
+
+// fsync on two loop threads: at each thread's site 20 calls passed the block threshold and
+// 16,552 were fast this time, 6.5 s of the 10 s trace in all. One finding for the site (merged
+// over the threads), high for its share; no separate low "fast this time" finding.
+TEST(LoopFindings, OneFindingPerCallSiteJudgedByAllItsCalls) {
+  CaptureBuilder b;
+  b.process(2100, "server");
+  for (uint32_t tid : {2101u, 2102u}) {
+    test::epoll_loop(b, 2100, tid, 5000, 2);
+    auto& slow = b.flagged(tid, "fsync", FdKind::regular, FlagKind::slow);
+    slow.count = 20;
+    slow.total_ns = slow.sleep_ns = 127 * k_ms;
+    slow.max_ns = 12 * k_ms;
+    auto& fast = b.flagged(tid, "fsync", FdKind::regular, FlagKind::risk);
+    fast.count = 16552;
+    fast.total_ns = fast.sleep_ns = 6000 * k_ms;
+    fast.max_ns = 900000;
+  }
+  Report rep = b.report();
+  const auto& p = rep.processes[0];
+  EXPECT_FALSE(ids(p).count("blocking-risk-on-loop"));
+  const Finding* f = finding(p, "blocking-call-on-loop");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::high);
+  EXPECT_EQ(f->count, 2u * (20 + 16552));
+  EXPECT_EQ(f->tids, (std::vector<uint32_t>{2101, 2102}));
+  EXPECT_NE(f->evidence.find("20 of the calls took longer than"), std::string::npos) << f->evidence;
+}
+
+// Recurring alone is not severe: three mmaps that waited 17 ms in 10 s (0.17% of the loop),
+// ten socket writes of 67 ms (0.67%) are low; the same writes at 3% of the loop are medium.
+TEST(LoopFindings, SeverityFollowsTheShareOfTheLoop) {
+  for (uint64_t write_ms : {67u, 300u}) {
+    CaptureBuilder b;
+    b.process(2200, "server");
+    test::epoll_loop(b, 2200, 2201, 5000, 2);
+    auto& m = b.flagged(2201, "mmap", FdKind::none, FlagKind::slow);
+    m.count = 3;
+    m.total_ns = m.sleep_ns = 17 * k_ms;
+    m.max_ns = 7 * k_ms;
+    auto& w = b.flagged(2201, "write", FdKind::tcp, FlagKind::slow);
+    w.count = 10;
+    w.total_ns = w.sleep_ns = write_ms * k_ms;
+    w.max_ns = write_ms * k_ms / 8;
+    Report rep = b.report();
+    Severity mmap_sev = Severity::info, write_sev = Severity::info;
+    for (const auto& f : rep.processes[0].findings)
+      if (f.id == "blocking-call-on-loop") (f.syscall == "mmap" ? mmap_sev : write_sev) = f.severity;
+    EXPECT_EQ(mmap_sev, Severity::low);
+    EXPECT_EQ(write_sev, write_ms == 67 ? Severity::low : Severity::medium) << write_ms;
+  }
 }
 
 }  // namespace

@@ -282,6 +282,10 @@ bool fill_process(ProcessRecord& p) {
       }
   }
   p.parked = parked_calls(p.pid, kinds);
+  p.children = 0;
+  for (const auto& task : dir_entries(fmt::format("/proc/{}/task", p.pid)))
+    if (auto text = read_file(fmt::format("/proc/{}/task/{}/children", p.pid, task), 1 << 20))
+      for (char ch : *text) p.children += ch == ' ';  // "PID PID " 
   p.epoll.clear();
   for (int epfd : epfds) {
     auto text = read_file(fmt::format("/proc/{}/fdinfo/{}", p.pid, epfd));

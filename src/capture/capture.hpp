@@ -107,6 +107,7 @@ struct ProcessRecord {
   uint32_t threads_now = 0;  // threads at the end of the trace (from /proc)
   uint32_t open_fds = 0;
   uint32_t sockets_open = 0;
+  uint32_t children = 0;  // child processes at the end of the trace (/proc/PID/task/*/children)
   std::vector<EpollInstance> epoll;     // interest lists read at the end of the trace
   std::vector<std::string> libraries;   // mapped shared objects (basename), for runtime hints
   bool go_binary = false;

@@ -184,6 +184,7 @@ json capture_to_json(const Capture& c) {
                               {"threads_now", p.threads_now},
                               {"open_fds", p.open_fds},
                               {"sockets_open", p.sockets_open},
+                              {"children", p.children},
                               {"epoll", ep},
                               {"libraries", utf8(p.libraries)},
                               {"go_binary", p.go_binary},
@@ -313,6 +314,7 @@ Result<Capture> capture_from_json(const json& j) try {
     r.threads_now = get_or<uint32_t>(p, "threads_now", 0);
     r.open_fds = get_or<uint32_t>(p, "open_fds", 0);
     r.sockets_open = get_or<uint32_t>(p, "sockets_open", 0);
+    r.children = get_or<uint32_t>(p, "children", 0);
     for (const auto& e : p.value("epoll", json::array())) {
       EpollInstance inst;
       inst.epfd = as<int>(e.at("epfd"));

@@ -191,7 +191,10 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   uint64_t total_calls = 0, uring_sqes = 0, uring_cqes = 0;
   std::array<uint64_t, k_uring_ops> uring_ops{};
   std::vector<size_t> epoll_threads;
-  const RoleContext ctx = role_context(profs, pr.process);
+  const bool has_children = std::any_of(c.processes.begin(), c.processes.end(), [&](const ProcessRecord& q) {
+    return q.ppid == pr.process.pid && q.pid != pr.process.pid;
+  });
+  const RoleContext ctx = role_context(profs, pr.process, has_children);
   for (const auto& p : profs) {
     auto tm = classify_thread(p, ctx);
     total_calls += p.calls;

@@ -78,7 +78,7 @@ ThreadProfile sum_profiles(const std::vector<ThreadProfile>& profs, ThreadRecord
     IOT_SUM(other_writes); IOT_SUM(other_eagain); IOT_SUM(data_ops); IOT_SUM(data_eagain);
     IOT_SUM(read_calls_ok); IOT_SUM(read_bytes); IOT_SUM(write_calls_ok); IOT_SUM(write_bytes);
     IOT_SUM(io_syscalls); IOT_SUM(futex_calls); IOT_SUM(futex_ns); IOT_SUM(sleep_calls);
-    IOT_SUM(sleep_ns); IOT_SUM(syscall_ns);
+    IOT_SUM(sleep_ns); IOT_SUM(syscall_ns); IOT_SUM(child_waits);
 #undef IOT_SUM
     s.poll_max_nfds = std::max(s.poll_max_nfds, p.poll_max_nfds);
     auto& u = sum_thread.uring;

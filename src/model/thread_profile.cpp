@@ -81,6 +81,8 @@ ThreadProfile profile_thread(const ThreadRecord& t, const std::vector<const Sysc
     } else if (n == "futex" || n == "futex_wait" || n == "futex_waitv") {
       p.futex_calls += r.calls;
       p.futex_ns += r.total_ns;
+    } else if (n == "wait4" || n == "waitid") {
+      p.child_waits += r.calls;
     } else if (n == "nanosleep" || n == "clock_nanosleep") {
       p.sleep_calls += r.calls;
       p.sleep_ns += r.total_ns;

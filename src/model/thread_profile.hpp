@@ -39,6 +39,7 @@ struct ThreadProfile {
   uint64_t read_calls_ok = 0, read_bytes = 0, write_calls_ok = 0, write_bytes = 0;
   uint64_t io_syscalls = 0;  // waits, EAGAIN returns, epoll_ctl, io_uring_enter, io_submit, io_getevents
   uint64_t futex_calls = 0, futex_ns = 0, sleep_calls = 0, sleep_ns = 0;
+  uint64_t child_waits = 0;  // wait4, waitid: reaping child processes
   uint64_t syscall_ns = 0;
 
   uint64_t waits() const {

@@ -134,8 +134,11 @@ bool waits_on_one_connection(const ThreadProfile& p, const RoleContext& ctx) {
 }
 
 bool is_control_loop(const ThreadProfile& p, const RoleContext& ctx) {
-  // waits for signals, timers and wake-ups: no connection accepted, opened or read, and at
-  // most two reads or writes of a wake-up fd or socketpair per wait
+  // a supervisor: its process has or reaps children, and the thread waits for signals, timers
+  // and wake-ups: no connection accepted, opened or read, and at most two reads or writes of a
+  // wake-up fd or socketpair per wait. (A loop with no children that runs timers and callbacks
+  // is still a loop: what it runs may stall it.)
+  if (!ctx.supervises) return false;
   const uint64_t waits = multiplexed_waits(p);
   const auto& reg = p.thread->epoll.fd_kinds;
   const uint64_t inet_registered = reg[static_cast<size_t>(FdKind::tcp)] +
@@ -188,9 +191,12 @@ bool is_requester(const ThreadProfile& p) {
          socket_calls(p) == 0 && !multiplexes(p) && !uses_async(p);
 }
 
-RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc) {
+RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc,
+                         bool has_children) {
   RoleContext ctx;
   ctx.traced_ns = proc.traced_ns;
+  ctx.supervises = has_children || proc.children > 0;
+  for (const auto& p : profs) ctx.supervises = ctx.supervises || p.child_waits > 0;
   if (!proc.epoll.empty()) {
     std::set<int> sockets, inet;
     for (const auto& inst : proc.epoll)

@@ -14,7 +14,7 @@
 //      connections from the wait: a process that waits on its one connection and its own
 //      wake-up fds (a process-per-connection backend) does blocking I/O on that connection,
 //      and a thread that waits only for signals, timers and wake-ups, with no TCP or UDP
-//      socket (a supervisor), is a control loop;
+//      socket, in a process that has or reaps children (a supervisor), is a control loop;
 //   3. it serves more than its own disk I/O: a thread that only waits for completions of
 //      regular-file I/O it submitted (fio's job thread, a storage engine's I/O thread) drives
 //      asynchronous I/O and nothing else waits on it ("async-io").
@@ -45,6 +45,8 @@ struct RoleContext {
   int epoll_listeners = 0;       // of which listening
   int epoll_unknown_family = 0;  // of which of a family not found (older captures)
   uint64_t traced_ns = 0;  // how long the process was traced
+  // it has child processes or reaps them: a supervisor's loop waits for them
+  bool supervises = false;
 };
 
 // Waits in a multiplexer (rule 1, without the submit-only case).
@@ -67,7 +69,9 @@ bool is_busy_poll(const ThreadProfile& p);
 // Has no I/O of its own and waits on futexes: a thread that hands work to others and waits.
 bool is_requester(const ThreadProfile& p);
 
-RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc);
+// has_children: the capture holds processes whose parent this one is.
+RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc,
+                         bool has_children);
 ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx);
 
 // The multiplexer models a thread waits in, largest first (minor ones under 10% dropped).

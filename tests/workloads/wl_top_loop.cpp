@@ -1,5 +1,6 @@
-// An epoll event loop that runs until stdin closes: one TCP pair carrying a byte every
-// other iteration, and every 40th iteration a 30 ms sleep on the loop (a stall and a blocking call).
+// An epoll event loop that runs until stdin closes: a listener, as a server's loop has, and
+// one TCP pair carrying a byte every other iteration, and every 40th iteration a 30 ms sleep
+// on the loop (a stall and a blocking call).
 // With argv[1] == "offload" the sleep runs on a worker thread the loop hands it to through a
 // pipe, and the loop never stalls: the offloaded twin.
 // For tests that watch a process over time (iotrace top, attach --interval, exporter).
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   int fds[2];
   wl::tcp_pair(fds);
   wl::set_nonblock(fds[1]);
+  uint16_t port = 0;
+  const int listener = wl::tcp_listener(&port);
+  wl::set_nonblock(listener);
   wl::ready();
   wl::wait_go();
   int ep = epoll_create1(0);
@@ -32,6 +36,8 @@ int main(int argc, char** argv) {
   ev.events = EPOLLIN;
   ev.data.fd = fds[1];
   epoll_ctl(ep, EPOLL_CTL_ADD, fds[1], &ev);
+  ev.data.fd = listener;  // no client connects: the loop serves the connection it has
+  epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
   ev.data.fd = 0;
   epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);  // stdin closing ends the loop
   char buf[64];

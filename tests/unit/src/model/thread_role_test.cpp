@@ -308,7 +308,9 @@ TEST(Service, AMasterThatSleepsDoesNotSetTheModel) {
   mt.loop = true;
   b.row(1400, "pselect6", 10, FdKind::none, 1000 * k_ms).arg_sum = 30;
   for (uint32_t pid = 1401; pid < 1405; ++pid) {
-    b.process(pid, "worker").followed = true;
+    auto& w = b.process(pid, "worker");
+    w.followed = true;
+    w.ppid = 1400;
     b.thread(pid, pid, "worker");
     b.row(pid, "recvfrom", 1000, FdKind::tcp);
     b.row(pid, "sendto", 1000, FdKind::tcp);
@@ -449,26 +451,34 @@ TEST(ThreadRole, AWaitOnOneConnectionIsNoLoop) {
   }
 }
 
-// A supervisor: epoll on a signalfd and a socketpair to its children, timeouts, no connection.
-// A control loop: no loop findings for its slow calls, and it is not the service's loop.
+// A supervisor: epoll on a signalfd and a socketpair to its children, timeouts, no connection,
+// and it reaps children. A control loop: no loop findings for its slow calls, and it is not the
+// service's loop. The same loop in a process with no children runs its own timers and callbacks:
+// an event loop, whose slow calls stall it.
 TEST(ThreadRole, ASignalLoopIsAControlLoop) {
-  CaptureBuilder b;
-  auto& proc = b.process(1900, "supervisor");
-  proc.epoll.push_back({3, {{4, 1, 4, FdKind::signalfd}, {5, 1, 5, FdKind::unix_socket}}});
-  b.thread(1900, 1900, "supervisor").loop = true;
-  b.row(1900, "epoll_wait", 20, FdKind::epoll, 1000 * k_ms).ret_sum = 4;
-  b.row(1900, "read", 4, FdKind::signalfd);
-  b.row(1900, "wait4", 4);
-  b.row(1900, "openat", 20, FdKind::none);
-  auto& f = b.flagged(1900, "openat", FdKind::none, FlagKind::slow);
-  f.count = 3;
-  f.total_ns = f.sleep_ns = 300 * k_ms;
-  f.max_ns = 120 * k_ms;
-  Report rep = b.report();
-  const auto& p = rep.processes[0];
-  EXPECT_EQ(model_of(p, 1900).role, "control-loop") << model_of(p, 1900).sentence;
-  EXPECT_EQ(p.model.model, "idle");
-  EXPECT_TRUE(p.findings.empty()) << p.findings[0].id;
+  for (bool supervises : {true, false}) {
+    CaptureBuilder b;
+    auto& proc = b.process(1900, "supervisor");
+    proc.epoll.push_back({3, {{4, 1, 4, FdKind::signalfd}, {5, 1, 5, FdKind::unix_socket}}});
+    b.thread(1900, 1900, "supervisor").loop = true;
+    b.row(1900, "epoll_wait", 20, FdKind::epoll, 1000 * k_ms).ret_sum = 4;
+    b.row(1900, "read", 4, FdKind::signalfd);
+    if (supervises) b.row(1900, "wait4", 4);
+    b.row(1900, "openat", 20, FdKind::none);
+    auto& f = b.flagged(1900, "openat", FdKind::none, FlagKind::slow);
+    f.count = 3;
+    f.total_ns = f.sleep_ns = 300 * k_ms;
+    f.max_ns = 120 * k_ms;
+    Report rep = b.report();
+    const auto& p = rep.processes[0];
+    EXPECT_EQ(model_of(p, 1900).role, supervises ? "control-loop" : "event-loop") << model_of(p, 1900).sentence;
+    if (supervises) {
+      EXPECT_EQ(p.model.model, "idle");
+      EXPECT_TRUE(p.findings.empty()) << p.findings[0].id;
+    } else {
+      EXPECT_TRUE(ids(p).count("blocking-call-on-loop"));
+    }
+  }
 }
 
 // Beside an epoll loop: a JVM's VM Thread reading 44 small cgroup and /proc files in 10 s (futex

@@ -115,7 +115,7 @@ uint32_t parked_io_threads(const ProcessRecord& p, Arch arch) {
 }
 
 std::string blocking_sentence(const Capture& c, const ProcessReport& pr,
-                              const std::vector<ThreadProfile>& profs, size_t workers) {
+                              const std::vector<ThreadProfile>& profs, size_t workers, size_t one_conn) {
   uint64_t sock = 0, ops = 0, switches = 0;
   for (const auto& p : profs) {
     sock += socket_blocking_waits(p);
@@ -124,6 +124,19 @@ std::string blocking_sentence(const Capture& c, const ProcessReport& pr,
   }
   const uint64_t stack = pr.process.stack_rlimit_bytes ? pr.process.stack_rlimit_bytes : 8ull << 20;
   const uint32_t peak = peak_threads(c, pr.process.pid);
+  if (one_conn) {
+    uint64_t sock_calls = 0, files = 0;
+    for (const auto& p : profs) {
+      sock_calls += p.sock_reads + p.sock_writes;
+      files += p.file_reads + p.file_writes + p.fsyncs;
+    }
+    return fmt::format("{} thread{} one connection{}, waiting in epoll only on it and {} own "
+                       "wake-ups ({} socket reads and writes, {} regular-file reads, writes and "
+                       "syncs): one {} per connection",
+                       one_conn, one_conn == 1 ? " serves" : "s serve", one_conn == 1 ? "" : " each",
+                       one_conn == 1 ? "its" : "their",
+                       sock_calls, files, profs.size() == 1 ? "process" : "thread");
+  }
   if (sock == 0) {
     // no connection is served: blocking file or other I/O, not thread-per-connection
     uint64_t files = 0;
@@ -185,7 +198,7 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   auto profs = profile_threads(c, pr.process.pid);
   std::set<std::string> loop_parts, acceptor_parts, wait_parts;
   size_t loop_threads = 0, acceptors = 0, workers = 0, conn_threads = 0, busy = 0, sqpoll = 0, iowq = 0;
-  size_t async_threads = 0, socket_workers = 0, control_loops = 0, blocking_acceptors = 0;
+  size_t async_threads = 0, socket_workers = 0, control_loops = 0, blocking_acceptors = 0, one_conn = 0;
   std::set<std::string> control_parts;
   std::set<std::string> async_parts;
   uint64_t total_calls = 0, uring_sqes = 0, uring_cqes = 0;
@@ -224,10 +237,14 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
     } else if (tm.role == "blocking-io") {
       // threads parked on sockets serve connections; the others do file or other blocking work
       const uint64_t sock = socket_blocking_waits(p);
-      if ((sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) || waits_on_one_connection(p, ctx))
+      if (waits_on_one_connection(p, ctx)) {
         ++conn_threads;
-      else
+        ++one_conn;
+      } else if (sock > 0 && sock >= p.file_reads + p.file_writes + p.fsyncs) {
+        ++conn_threads;
+      } else {
         ++workers;
+      }
     } else if (tm.role == "control-loop") {
       ++control_loops;
       control_parts.insert(tm.model);
@@ -340,7 +357,7 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   } else if (workers + conn_threads > 0) {
     m.model = "blocking";
     parts.push_back("blocking");
-    m.sentence = blocking_sentence(c, pr, profs, workers + conn_threads);
+    m.sentence = blocking_sentence(c, pr, profs, workers + conn_threads, one_conn);
     if (acceptors)
       m.sentence += fmt::format("; {} acceptor thread{} wait{} in {} for new connections only",
                                 acceptors, acceptors == 1 ? "" : "s", acceptors == 1 ? "s" : "",

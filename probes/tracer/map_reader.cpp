@@ -70,6 +70,8 @@ std::vector<iot_thread> Tracer::Impl::read_rows() {
       std::memcpy(&rows.back(), buf.data() + off, sizeof(iot_thread));
       live.insert({rows.back().tid, rows.back().first_ns});
     }
+    for (const auto& d : drained_threads)
+      if (!live.count({d.tid, d.first_ns})) rows.push_back(d);
     int fd = bpf_map__fd(skel->maps.iot_exited);
     iot_exited_key key{}, next{};
     iot_exited_key* prev = nullptr;
@@ -93,6 +95,7 @@ std::vector<iot_thread> Tracer::Impl::read_rows() {
     t->tid = key;
     rows.push_back(*t);
   }
+  rows.insert(rows.end(), drained_threads.begin(), drained_threads.end());
   return rows;
 }
 
@@ -157,13 +160,11 @@ void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
 
 void Tracer::Impl::read_stats(Capture& c) {
   int fd = bpf_map__fd(skel->maps.iot_stats);
-  iot_stats_key key{}, next{};
-  iot_stats_key* prev = nullptr;
+  StatsRows all = drained_stats;
   iot_stats v{};
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (bpf_map_lookup_elem(fd, &key, &v)) continue;
+  for (const auto& key : map_keys<iot_stats_key>(fd))
+    if (!bpf_map_lookup_elem(fd, &key, &v)) add_stats(all[key], v);
+  for (const auto& [key, v] : all) {
     SyscallRow r;
     r.tid = key.tid;
     r.nr = key.nr;

@@ -105,6 +105,8 @@ void Tracer::poll(int timeout_ms) {
   // the process whose Python code objects they name still runs.
   if (err >= 0 || err == -EINTR) err = ring_buffer__consume(impl_->rb);
   impl_->note_timeline_losses();
+  constexpr uint64_t k_drain_every_ns = 200'000'000;
+  if (!impl_->stopped_ns && mono_ns() - impl_->drained_ns >= k_drain_every_ns) impl_->drain_exited();
   if (err < 0 && err != -EINTR)
     throw TraceError(TraceError::Kind::internal,
                      fmt::format("reading the ring buffer failed: {}", errno_text(err)));
@@ -139,15 +141,8 @@ namespace {
 // walking with get_next_key would restart the walk).
 template <typename Key, typename Drop>
 void delete_keys(int fd, Drop drop) {
-  std::vector<Key> doomed;
-  Key key{}, next{};
-  Key* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (drop(key)) doomed.push_back(key);
-  }
-  for (const auto& k : doomed) bpf_map_delete_elem(fd, &k);
+  for (const auto& k : map_keys<Key>(fd))
+    if (drop(k)) bpf_map_delete_elem(fd, &k);
 }
 
 }  // namespace
@@ -167,6 +162,8 @@ size_t Tracer::forget_exited(const Capture& c) {
     delete_keys<iot_flag_key>(bpf_map__fd(im.skel->maps.iot_flagged),
                               [&](const iot_flag_key& k) { return gone.count(k.tid) > 0; });
   }
+  std::erase_if(im.drained_threads, [&](const iot_thread& t) { return gone.count(t.tid) > 0; });
+  std::erase_if(im.drained_stats, [&](const auto& row) { return gone.count(row.first.tid) > 0; });
   for (auto it = im.procs.begin(); it != im.procs.end();)
     it = it->second.exited ? im.procs.erase(it) : std::next(it);
   im.stalls.clear();

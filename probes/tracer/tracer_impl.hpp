@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "bpf/iotrace.skel.h"
@@ -41,6 +42,30 @@ struct SkelDeleter {
 };
 using SkelPtr = std::unique_ptr<iotrace_bpf, SkelDeleter>;
 
+// Every key of a BPF hash map, read before any is deleted (deleting while walking with
+// get_next_key would restart the walk).
+template <typename Key>
+std::vector<Key> map_keys(int fd) {
+  std::vector<Key> keys;
+  Key key{}, next{};
+  Key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+struct StatsKeyLess {
+  bool operator()(const iot_stats_key& a, const iot_stats_key& b) const {
+    return std::tie(a.tid, a.nr, a.fd_kind, a.nonblock) < std::tie(b.tid, b.nr, b.fd_kind, b.nonblock);
+  }
+};
+using StatsRows = std::map<iot_stats_key, iot_stats, StatsKeyLess>;
+// Adds b's counts to a (a tid reused after its first thread's rows were drained).
+void add_stats(iot_stats& a, const iot_stats& b);
+
 struct Tracer::Impl {
   SkelPtr skel;
   ring_buffer* rb = nullptr;
@@ -58,6 +83,12 @@ struct Tracer::Impl {
   bool dns_failed_noted = false;
   uint64_t stopped_ns = 0;  // when stop() detached the programs; 0 while tracing
   std::vector<iot_thread> frozen_rows;  // the thread rows read by stop()
+  // Rows of threads that exited, moved out of the kernel's maps while the trace runs, so the
+  // maps hold live threads only and thread churn cannot fill them; read_rows() and
+  // read_stats() add them back. A dead thread's rows can no longer grow.
+  std::vector<iot_thread> drained_threads;
+  StatsRows drained_stats;
+  uint64_t drained_ns = 0;  // when drain_exited() last ran
   bool btf_programs = false;  // tp_btf programs loaded: live threads are in task storage
   bpf_link* iter_link = nullptr;  // iot_dump_threads: kept after stop() to read the rows
   std::unique_ptr<TimelineRecorder> timeline;  // --timeline
@@ -99,6 +130,7 @@ struct Tracer::Impl {
   Capture collect();
   void read_threads(Capture& c, uint64_t now);
   std::vector<iot_thread> read_rows();
+  void drain_exited();
   void for_each_thread(const std::function<void(const iot_thread&)>& fn);
   void read_stats(Capture& c);
   void read_flagged(Capture& c);

@@ -74,12 +74,13 @@ void resolve_from_debug_dirs(Capture& capture, const std::vector<std::string>& d
                        "give the directory that holds .build-id/ or the .debug files, e.g. "
                        "/usr/lib/debug");
   }
-  probes::DebugResolver resolver(dirs);
+  probes::DebugResolver resolver(dirs, true);
   auto st = resolver.resolve(capture);
   std::vector<std::string> done;
   if (st.unnamed) done.push_back(fmt::format("named {} of {} frames without a symbol", st.named, st.unnamed));
   if (st.renamed) done.push_back(fmt::format("renamed {} to a closer function", st.renamed));
   done.push_back(fmt::format("gave {} a source line", st.lines));
+  if (st.inlined) done.push_back(fmt::format("added {} inlined frames", st.inlined));
   print_info(fmt::format("--debug-dir: {}", fmt::join(done, ", ")));
   if (st.unnamed > st.named && !st.not_found.empty())
     print_warning(fmt::format("--debug-dir: no debug file for {} binar{} (e.g. build-id {})",

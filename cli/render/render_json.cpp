@@ -44,6 +44,7 @@ json stack_json(const Stack& s) {
     if (!f.path.empty()) jf["path"] = to_valid_utf8(f.path);
     if (!f.file.empty()) jf["file"] = to_valid_utf8(f.file);
     if (f.line) jf["line"] = f.line;
+    if (f.inlined) jf["inlined"] = true;
     frames.push_back(std::move(jf));
   }
   json out = {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};

@@ -105,6 +105,8 @@ std::string frame_text(const Frame& f) {
   if (f.symbol.empty() && !f.build_id.empty())
     sym += fmt::format(" [build-id {}]", f.build_id.substr(0, 16));  // enough to find the file
   if (f.symbol.empty()) return sym;
+  if (f.inlined)  // no address of its own: the function, where it was, and that it was inlined
+    return fmt::format("{} ({}:{}, inlined)", escape_text(f.symbol), escape_text(f.file), f.line);
   if (!f.file.empty()) return fmt::format("{} ({}:{})", sym, escape_text(f.file), f.line);
   return fmt::format("{} ({})", sym, escape_text(f.module));
 }

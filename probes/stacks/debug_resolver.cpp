@@ -1,5 +1,6 @@
 #include "probes/stacks/debug_resolver.hpp"
 
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <optional>
 
 #include "probes/stacks/elf_names.hpp"
@@ -171,11 +173,10 @@ struct DebugResolver::DebugFile {
     alt = std::move(f);
   }
 
-  // Source file and line of addr from the DWARF line table.
-  bool line_at(uint64_t addr, std::string& file, uint32_t& line) const {
+  // The compilation unit that holds addr.
+  bool cu_at(uint64_t addr, Dwarf_Die& cu) const {
     Dwarf* dw = this->file->dwarf;
     if (!dw) return false;
-    Dwarf_Die cu;
     bool found = dwarf_addrdie(dw, addr, &cu) != nullptr;
     // without .debug_aranges, ask each compilation unit
     for (Dwarf_Off off = 0, next = 0; !found;) {
@@ -184,7 +185,48 @@ struct DebugResolver::DebugFile {
       if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_haspc(&cu, addr) > 0) found = true;
       off = next;
     }
-    if (!found) return false;
+    return found;
+  }
+
+  // The functions the compiler inlined at addr, innermost first, each with the source line
+  // it was at; file and line become the line of the function that holds them (where the
+  // outermost was inlined). As addr2line -i does.
+  std::vector<Frame> inlined_at(uint64_t addr, std::string& file, uint32_t& line) const {
+    std::vector<Frame> out;
+    Dwarf_Die cu;
+    if (!cu_at(addr, cu)) return out;
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(&cu, addr, &scopes);
+    Dwarf_Files* files = nullptr;
+    size_t nfiles = 0;
+    if (n > 0 && dwarf_getsrcfiles(&cu, &files, &nfiles) != 0) files = nullptr;
+    for (int i = 0; i < n && dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine; ++i) {
+      Dwarf_Attribute a;
+      const char* name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_linkage_name, &a));
+      if (!name) name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &a));
+      Frame f;
+      f.inlined = true;
+      f.symbol = name ? demangle(name) : "[inlined]";
+      f.file = file;
+      f.line = line;
+      out.push_back(std::move(f));
+      // the caller's line: where this one was inlined
+      Dwarf_Word call_file = 0, call_line = 0;
+      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &call_line) == 0)
+        line = static_cast<uint32_t>(call_line);
+      const char* src = nullptr;
+      if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &call_file) == 0 &&
+          (src = dwarf_filesrc(files, call_file, nullptr, nullptr)) != nullptr)
+        file = src;
+    }
+    free(scopes);
+    return out;
+  }
+
+  // Source file and line of addr from the DWARF line table.
+  bool line_at(uint64_t addr, std::string& file, uint32_t& line) const {
+    Dwarf_Die cu;
+    if (!cu_at(addr, cu)) return false;
     Dwarf_Line* l = dwarf_getsrc_die(&cu, addr);
     int n = 0;
     const char* src = l ? dwarf_linesrc(l, nullptr, nullptr) : nullptr;
@@ -195,7 +237,8 @@ struct DebugResolver::DebugFile {
   }
 };
 
-DebugResolver::DebugResolver(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {
+DebugResolver::DebugResolver(std::vector<std::string> dirs, bool binaries)
+    : dirs_(std::move(dirs)), binaries_(binaries) {
   elf_version(EV_CURRENT);
 }
 DebugResolver::~DebugResolver() = default;
@@ -229,37 +272,75 @@ DebugResolver::DebugFile* DebugResolver::debug_file_for(const Frame& f) {
       return slot.get();
     }
   }
+  if (binaries_ && !f.path.empty()) {
+    // the binary's own DWARF (a build with -g, a Rust binary with debuginfo)
+    auto file = std::make_unique<ElfFile>(f.path);
+    if (file->elf && (f.build_id.empty() || file->build_id() == f.build_id)) {
+      file->dwarf = dwarf_begin_elf(file->elf, DWARF_C_READ, nullptr);
+      if (file->dwarf) {
+        auto df = std::make_unique<DebugFile>();
+        df->symbols = read_symbols(file->elf);
+        df->file = std::move(file);
+        slot = std::move(df);
+        return slot.get();
+      }
+    }
+  }
   return nullptr;
 }
 
 void DebugResolver::resolve_stack(Stack& s, DebugResolveStats& st) {
+  // a stack already given its inlined frames keeps them
+  const bool expand = std::none_of(s.frames.begin(), s.frames.end(), [](const Frame& f) { return f.inlined; });
+  std::vector<Frame> out;
+  out.reserve(s.frames.size());
   for (size_t i = 0; i < s.frames.size(); ++i) {
     Frame& f = s.frames[i];
-    if (f.kind != FrameKind::native || (f.build_id.empty() && f.path.empty())) continue;
-    if (!f.symbol.empty() && !f.file.empty()) continue;  // already fully resolved
-    bool unnamed = f.symbol.empty();
-    if (unnamed) ++st.unnamed;
-    DebugFile* df = debug_file_for(f);
-    if (!df) {
-      if (!unnamed) continue;
-      std::string what = f.build_id.empty() ? f.path : f.build_id;
-      if (std::find(st.not_found.begin(), st.not_found.end(), what) == st.not_found.end())
-        st.not_found.push_back(what);
-      continue;
-    }
-    // Return addresses point after the call: look up the byte before, as the symbolizer does.
-    uint64_t lookup = i == 0 ? f.offset : f.offset - 1;
-    // A name the frame has is replaced only by a closer one: .dynsym lacks static functions,
-    // so an exported symbol below the address can stand for the function that holds it. An
-    // alias at the same address (a versioned or internal name) changes nothing.
-    const Symbol* sym = df->symbol_at(lookup);
-    if (sym && (unnamed || f.offset - sym->start < f.sym_offset)) {
-      if (unnamed) ++st.named;
-      else ++st.renamed;
-      f.symbol = demangle(sym->name.c_str());
-      f.sym_offset = f.offset - sym->start;
-    }
-    if (f.file.empty() && df->line_at(lookup, f.file, f.line)) ++st.lines;
+    std::vector<Frame> inlined;
+    resolve_frame(f, i == 0, expand, inlined, st);
+    // the inlined functions ran inside the frame that holds them: inner to it
+    out.insert(out.end(), inlined.begin(), inlined.end());
+    out.push_back(f);
+  }
+  s.frames = std::move(out);
+}
+
+void DebugResolver::resolve_frame(Frame& f, bool innermost, bool expand, std::vector<Frame>& out,
+                                  DebugResolveStats& st) {
+  if (f.kind != FrameKind::native || f.inlined || (f.build_id.empty() && f.path.empty())) return;
+  if (!f.symbol.empty() && !f.file.empty() && !expand) return;  // already fully resolved
+  bool unnamed = f.symbol.empty();
+  if (unnamed) ++st.unnamed;
+  DebugFile* df = debug_file_for(f);
+  if (!df) {
+    if (!unnamed) return;
+    std::string what = f.build_id.empty() ? f.path : f.build_id;
+    if (std::find(st.not_found.begin(), st.not_found.end(), what) == st.not_found.end())
+      st.not_found.push_back(what);
+    return;
+  }
+  // Return addresses point after the call: look up the byte before, as the symbolizer does.
+  uint64_t lookup = innermost ? f.offset : f.offset - 1;
+  // A name the frame has is replaced only by a closer one: .dynsym lacks static functions,
+  // so an exported symbol below the address can stand for the function that holds it. An
+  // alias at the same address (a versioned or internal name) changes nothing.
+  const Symbol* sym = df->symbol_at(lookup);
+  if (sym && (unnamed || f.offset - sym->start < f.sym_offset)) {
+    if (unnamed) ++st.named;
+    else ++st.renamed;
+    f.symbol = demangle(sym->name.c_str());
+    f.sym_offset = f.offset - sym->start;
+  }
+  if (f.file.empty() && df->line_at(lookup, f.file, f.line)) ++st.lines;
+  if (!expand || f.file.empty()) return;
+  for (auto& in : df->inlined_at(lookup, f.file, f.line)) {
+    in.addr = f.addr;
+    in.module = f.module;
+    in.offset = f.offset;
+    in.path = f.path;
+    in.build_id = f.build_id;
+    out.push_back(std::move(in));
+    ++st.inlined;
   }
 }
 

@@ -30,18 +30,22 @@ struct DebugResolveStats {
   size_t named = 0;    // of those, named from a debug file
   size_t renamed = 0;  // named ones whose debug file has a closer function (.dynsym lacks static ones)
   size_t lines = 0;    // frames given a source file and line
+  size_t inlined = 0;  // inlined frames added (functions the compiler inlined into a frame)
   std::vector<std::string> not_found;  // build-ids (or paths) with no debug file in the dirs
 };
 
 class DebugResolver {
  public:
-  explicit DebugResolver(std::vector<std::string> dirs);
+  // binaries: also read DWARF from the traced binaries themselves (their path in the frame),
+  // for programs built with debug information.
+  explicit DebugResolver(std::vector<std::string> dirs, bool binaries = false);
   ~DebugResolver();
   DebugResolver(const DebugResolver&) = delete;
   DebugResolver& operator=(const DebugResolver&) = delete;
 
   // Resolves every native frame of the capture's stacks that has no symbol or no source
-  // line: a symbol from the debug file's .symtab replaces none or a .dynsym one.
+  // line: a symbol from the debug file's .symtab replaces none or a .dynsym one; functions
+  // inlined at a frame's address become frames of their own above it.
   DebugResolveStats resolve(Capture& capture);
 
  private:
@@ -49,8 +53,12 @@ class DebugResolver {
   // The debug file for the binary a frame is in, or null; cached per build-id or path.
   DebugFile* debug_file_for(const Frame& f);
   void resolve_stack(Stack& s, DebugResolveStats& st);
+  // out receives the frames inlined at f's address, innermost first.
+  void resolve_frame(Frame& f, bool innermost, bool expand, std::vector<Frame>& out,
+                     DebugResolveStats& st);
 
   std::vector<std::string> dirs_;
+  bool binaries_ = false;
   std::map<std::string, std::unique_ptr<DebugFile>> cache_;
 };
 

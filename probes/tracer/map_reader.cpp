@@ -325,6 +325,7 @@ Capture Tracer::Impl::collect() {
   }
   read_stats(c);
   read_flagged(c);
+  if (!opts.light_collect) binary_dwarf.resolve(c);
   read_losses(c);
   return c;
 }

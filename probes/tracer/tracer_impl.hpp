@@ -20,6 +20,7 @@
 #include "bpf/iotrace.skel.h"
 #include "bpf/iotrace_abi.h"
 #include "probes/kernel/features.hpp"
+#include "probes/stacks/debug_resolver.hpp"
 #include "probes/stacks/stack_samples.hpp"
 #include "probes/stacks/symbolizer.hpp"
 #include "probes/tracer/timeline_recorder.hpp"
@@ -76,6 +77,8 @@ struct Tracer::Impl {
   std::vector<iot_stall_event> stalls;
   Symbolizer symbolizer;
   StackSamples samples{symbolizer};
+  // source lines and inlined functions from the DWARF of binaries built with it
+  DebugResolver binary_dwarf{{}, true};
   std::map<uint32_t, std::string> py_checked;  // the image each target was last checked in
   int ncpus = 1;
   std::vector<bpf_link*> dns_links;

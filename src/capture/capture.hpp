@@ -143,6 +143,9 @@ struct Frame {
   std::string build_id{};  // hex GNU build-id of that file, when it has one
   std::string file{};      // source file (interpreted frames; native ones with line info)
   uint32_t line = 0;     // 0 when unknown
+  // a function the compiler inlined into the native frame below it (named from DWARF, as
+  // addr2line -i does): it shares that frame's address, and its line is where it was running
+  bool inlined = false;
 };
 
 struct Stack {

@@ -82,6 +82,7 @@ json stack_json(const Stack& s) {
     if (!f.build_id.empty()) jf["build_id"] = f.build_id;
     if (!f.file.empty()) jf["file"] = utf8(f.file);
     if (f.line) jf["line"] = f.line;
+    if (f.inlined) jf["inlined"] = true;
     frames.push_back(std::move(jf));
   }
   json out = {{"frames", frames}, {"truncated", s.truncated}, {"lost", s.lost}};
@@ -107,6 +108,7 @@ Stack stack_from(const json& j) {
     fr.build_id = get_or<std::string>(f, "build_id", "");
     fr.file = get_or<std::string>(f, "file", "");
     fr.line = get_or<uint32_t>(f, "line", 0);
+    fr.inlined = get_or(f, "inlined", false);
     s.frames.push_back(std::move(fr));
   }
   s.truncated = get_or(j, "truncated", false);

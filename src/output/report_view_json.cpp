@@ -38,6 +38,7 @@ Stack stack_from(const json& j) {
     fr.sym_offset = u64(f, "symbol_offset");
     fr.file = str(f, "file");
     fr.line = static_cast<uint32_t>(u64(f, "line"));
+    fr.inlined = f.value("inlined", false);
     if (auto k = frame_kind_from_name(f.value("kind", std::string("native")))) fr.kind = *k;
     s.frames.push_back(std::move(fr));
   }

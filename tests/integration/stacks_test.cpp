@@ -66,6 +66,44 @@ TEST_F(StacksTest, CopiedStacksReachTheHandlerWithoutFramePointers) {
     if (s.at("id") == "loop-stall") { EXPECT_TRUE(has(symbols(s.at("stack")), "handle_sleep")) << s.dump(1); }
 }
 
+// A helper the compiler inlined has no frame of its own: the binary's DWARF names it, as
+// addr2line -i does, so the function the user wrote appears above the one it was inlined into.
+TEST_F(StacksTest, InlinedFunctionsAreNamedFromTheBinarysDwarf) {
+  REQUIRE_BPF();
+  TraceResult r = trace_workload({"wl_loop_block", {"inlined"}, {"--json"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& p = r.report.at("processes").at(0);
+  const auto* f = finding_for(p, "blocking-call-on-loop", "clock_nanosleep");
+  ASSERT_NE(f, nullptr) << p.at("findings").dump(1);
+  const auto& frames = f->at("stack").at("frames");
+  size_t at = frames.size();
+  for (size_t i = 0; i < frames.size(); ++i)
+    if (frames[i].value("inlined", false) && frames[i].at("symbol") == "wait_for_backend") at = i;
+  ASSERT_LT(at + 1, frames.size()) << f->at("stack").dump(1);
+  const auto& outer = frames[at + 1];
+  EXPECT_EQ(outer.at("symbol"), "handle_inlined_wait") << f->at("stack").dump(1);
+  EXPECT_FALSE(outer.value("inlined", false));
+  EXPECT_NE(frames[at].value("file", "").find("wl_loop_block.cpp"), std::string::npos);
+  EXPECT_GT(frames[at].value("line", 0), 0);
+  // elfutils' addr2line -i on the same address (the byte before the return address) says the
+  // same: "wait_for_backend inlined at FILE:LINE:COL in handle_inlined_wait", its line, then
+  // the outer function and the line it was inlined at
+  char hex[32];
+  snprintf(hex, sizeof(hex), "%#llx", static_cast<unsigned long long>(outer.at("offset").get<uint64_t>() - 1));
+  Child c = spawn({"/usr/bin/eu-addr2line", "-i", "-f", "-e", workload_bin("wl_loop_block"), hex}, false);
+  close(c.in);
+  const std::string a2l = read_all(c.out);
+  wait_exit(c.pid);
+  EXPECT_EQ(a2l.rfind("wait_for_backend inlined at ", 0), 0u) << a2l;
+  EXPECT_NE(a2l.find("\nhandle_inlined_wait\n"), std::string::npos) << a2l;
+  const std::string inner = std::to_string(frames[at].value("line", 0));
+  const std::string outer_line = std::to_string(outer.value("line", 0));
+  EXPECT_NE(a2l.find("\n" + outer.value("file", std::string()) + ":" + inner + ":"), std::string::npos)
+      << a2l << " inlined function at line " << inner;
+  EXPECT_NE(a2l.find("wl_loop_block.cpp:" + outer_line + ":"), std::string::npos)
+      << a2l << " inlined at line " << outer_line;
+}
+
 TEST_F(StacksTest, WithoutCopiesTheFramePointerWalkIsUsedAndCountsStayExact) {
   REQUIRE_BPF();
   TraceSpec spec{"wl_loop_block_nofp", {"sleep"}, {"--json"}};

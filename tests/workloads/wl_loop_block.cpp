@@ -6,6 +6,8 @@
 //           namespace whose resolv.conf points at a UDP responder on 127.0.0.1:53)
 //   mutex   lock a mutex another thread holds for ~30 ms at a time
 //   cpu     50 ms of computation
+//   inlined a 30 ms nanosleep in a helper the compiler inlines (always_inline): the helper's
+//           frame exists only in the DWARF (DW_TAG_inlined_subroutine)
 //   healthy nothing but the reply
 // With argv[2] == "offload" the same work runs on a pool of two worker threads and the loop
 // only hands it over and replies when the pool signals completion (an eventfd).
@@ -64,6 +66,13 @@ __attribute__((noinline)) void handle_fsync() {
 
 __attribute__((noinline)) void handle_sleep() { sleep_ms(30); }
 
+__attribute__((always_inline)) inline void wait_for_backend() { sleep_ms(30); }
+
+__attribute__((noinline)) void handle_inlined_wait() {
+  wait_for_backend();
+  asm volatile("" ::: "memory");  // keep the frame
+}
+
 __attribute__((noinline)) void handle_dns() {
   addrinfo hints{};
   hints.ai_family = AF_INET;
@@ -89,6 +98,7 @@ __attribute__((noinline)) void handle_request() {
   else if (g_mode == "dns") handle_dns();
   else if (g_mode == "mutex") handle_mutex();
   else if (g_mode == "cpu") handle_cpu();
+  else if (g_mode == "inlined") handle_inlined_wait();
 }
 
 }  // extern "C"

@@ -122,9 +122,8 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       if (fc.sleep_ns == 0 && t->dns_udp53 == 0) continue;
       id = "sync-dns-on-loop";
     } else {
-      // what the slow calls spent their time on names the problem; the fast ones add to its size
-      const FlaggedCall& sl = site.slow.count ? site.slow : fc;
-      switch (dominant(sl.total_ns, sl.sleep_ns, sl.runq_ns)) {
+      // what the site's calls, slow and fast, spent their time on names the problem
+      switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {
         case Spent::runq: id = "preempted-on-loop"; break;
         case Spent::cpu: id = "slow-call-on-loop"; break;
         case Spent::asleep: id = is_futex(c.arch, fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop"; break;

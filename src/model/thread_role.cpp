@@ -126,11 +126,25 @@ bool drives_async_file_io(const ThreadProfile& p, const RoleContext& ctx) {
   return uses_async(p) && !fd_waits && socket_calls(p) == 0 && !ctx.uring_network;
 }
 
+namespace {
+// Sockets the thread registered with epoll while traced.
+uint64_t registered_sockets(const ThreadProfile& p) {
+  const auto& reg = p.thread->epoll.fd_kinds;
+  uint64_t n = 0;
+  for (FdKind k : {FdKind::tcp, FdKind::udp, FdKind::unix_socket, FdKind::socket_other})
+    n += reg[static_cast<size_t>(k)];
+  return n;
+}
+}  // namespace
+
 bool waits_on_one_connection(const ThreadProfile& p, const RoleContext& ctx) {
-  // the interest lists hold one socket and the thread accepts none: every wait is for that
-  // connection, or for the process's own wake-ups (a latch, a parent-death pipe)
+  // the interest lists hold one socket, a connection, and the thread accepts none and
+  // registered no socket while traced (so the lists read at the end are what it waited on
+  // all along): every wait is for that connection, or for the process's own wake-ups (a
+  // latch, a parent-death pipe)
   return p.epoll_waits > 0 && p.accepts == 0 && ctx.epoll_sockets == 1 && ctx.epoll_listeners == 0 &&
-         ctx.epoll_unknown_family == 0 && socket_calls(p) > 0 && !uses_async(p);
+         ctx.epoll_unknown_family == 0 && registered_sockets(p) == 0 && socket_calls(p) > 0 &&
+         !uses_async(p);
 }
 
 bool is_control_loop(const ThreadProfile& p, const RoleContext& ctx) {

@@ -1,15 +1,23 @@
-# Case body for cases/python-asyncio{,-blocking}.sh, sourced after rw_init with MODE set
-# (correct|blocking): the asyncio server on a free port, wrk with 10 keep-alive connections.
+# Case body for cases/python-asyncio{,-blocking,-sync-client}.sh, sourced after rw_init with
+# MODE set (correct|blocking|sync-client): the asyncio server on a free port, wrk with
+# CONNS (default 10) keep-alive connections; sync-client also starts the slow backend.
 source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
 rw_need_pkgs python3 wrk curl strace
 
 PORT=$(rw_free_port)
+BACKEND_ARGS=()
+if [ "$MODE" = sync-client ]; then
+  BACKEND_PORT=$(rw_free_port)
+  rw_bg backend /usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/backend.py" "$BACKEND_PORT"
+  rw_wait_port "$BACKEND_PORT"
+  BACKEND_ARGS=("$BACKEND_PORT")
+fi
 rw_bg pyasyncio /usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/server.py" \
-  "$MODE" "$PORT"
+  "$MODE" "$PORT" "${BACKEND_ARGS[@]}"
 rw_wait_http "http://127.0.0.1:$PORT/"
 SERVER=${RW_PID[pyasyncio]}
 
-rw_bg load wrk -t1 -c10 -d30s "http://127.0.0.1:$PORT/"
+rw_bg load wrk -t1 -c"${CONNS:-10}" -d30s "http://127.0.0.1:$PORT/"
 sleep 1
 rw_attach -f "$SERVER"
 rw_note "asyncio server $MODE ($(/usr/bin/python3 --version)), pid $SERVER"

@@ -2,13 +2,17 @@
 asyncio.start_server).
 
 Usage: python3 server.py correct|blocking PORT
-  correct:  the handler never blocks the loop.
-  blocking: every 10th request calls time.sleep(0.03) in the handler, on the loop thread
-            (the bug: a blocking call on the event loop).
+       python3 server.py sync-client PORT BACKEND_PORT
+  correct:     the handler never blocks the loop.
+  blocking:    every 10th request calls time.sleep(0.03) in the handler, on the loop thread
+               (the bug: a blocking call on the event loop).
+  sync-client: every request makes a synchronous HTTP call (urllib, no timeout: a blocking
+               socket) to a backend that answers in 20 ms, on the loop thread.
 """
 import asyncio
 import sys
 import time
+import urllib.request
 
 BODY = b"hello from asyncio\n"
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
@@ -16,6 +20,14 @@ RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
 CLOSE_RESPONSE = RESPONSE.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
 
 requests = 0
+
+
+backend = None
+
+
+def call_backend():
+    with urllib.request.urlopen(backend) as r:
+        return r.read()
 
 
 async def handle(reader, writer, blocking):
@@ -29,6 +41,8 @@ async def handle(reader, writer, blocking):
             requests += 1
             if blocking and requests % 10 == 0:
                 time.sleep(0.03)
+            if backend:
+                call_backend()
             close = b"\r\nconnection: close" in head.lower()
             writer.write(CLOSE_RESPONSE if close else RESPONSE)
             await writer.drain()
@@ -47,6 +61,8 @@ async def main(mode, port):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("correct", "blocking"):
-        sys.exit("usage: server.py correct|blocking PORT")
+    if len(sys.argv) == 4 and sys.argv[1] == "sync-client":
+        backend = "http://127.0.0.1:%s/" % sys.argv[3]
+    elif len(sys.argv) != 3 or sys.argv[1] not in ("correct", "blocking"):
+        sys.exit("usage: server.py correct|blocking PORT | sync-client PORT BACKEND_PORT")
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))

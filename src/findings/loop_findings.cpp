@@ -171,10 +171,11 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       f.evidence += ". A runtime that parks an idle worker on a futex waits like this with "
                     "nothing to do; it stalled the loop only if events were ready meanwhile, "
                     "which the thread's calls do not show";
-    // a risk is fast each time, and severe only when its calls add up to a share of the loop
-    if (id == "blocking-call-on-loop" || id == "slow-call-on-loop" || id == "sync-dns-on-loop" ||
-        id == "blocking-risk-on-loop")
+    if (id == "blocking-call-on-loop" || id == "slow-call-on-loop" || id == "sync-dns-on-loop")
       f.severity = severity_by_cost(fc.total_ns, fc.max_ns, loop_ns, f.severity);
+    // a risk was fast each time: its time on CPU is the loop's ordinary work, and it is severe
+    // only when its calls, each too short to flag, slept a real share of the loop's time
+    if (id == "blocking-risk-on-loop") f.severity = severity_by_cost(fc.sleep_ns, 0, loop_ns, f.severity);
     if (id == "sync-dns-on-loop") f.severity = std::max(f.severity, Severity::medium);
     if (id != "preempted-on-loop" && id != "lock-wait-on-loop") f.advice = runtime_advice(rt, f.advice);
     out.push_back(std::move(f));

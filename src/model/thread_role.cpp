@@ -177,6 +177,10 @@ bool is_event_loop(const ThreadProfile& p, const RoleContext& ctx) {
   if (p.sock_nonblock_calls >= k_min_calls && waits > 0 &&
       p.poll_single_calls * k_single_polls_per_wait_denominator <= waits)
     return true;
+  // or it registers the connections it serves with its own epoll instance, whatever mode
+  // they are in while it serves them (the JDK's HttpServer dispatcher switches a connection
+  // to blocking mode while it runs the handler on its own thread, then registers it again)
+  if (p.epoll_waits > 0 && registered_sockets(p) >= k_min_calls) return true;
   // otherwise a multiplexer that only hands out connections served with blocking calls is no
   // loop. A synchronous resolver polls its one UDP socket: a thread that queried port 53
   // itself has one-fd polls that are the resolver's, not waits on connections it serves.

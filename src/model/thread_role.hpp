@@ -8,6 +8,7 @@
 //      or it submits to io_uring / Linux AIO and peeks the completions;
 //   2. it serves connections from the wait: it reads and writes non-blocking sockets the wait
 //      returned (then a blocking call it also makes is a call on the loop, however long), or
+//      it registers the sockets it serves with its epoll instance, or
 //      its socket waits are mostly those multiplexed waits, not calls on blocking sockets or
 //      one-fd polls (a thread-per-connection worker that select()s on its listener and a
 //      wake-up pipe, then reads a blocking socket, is not a loop). Two shapes serve no

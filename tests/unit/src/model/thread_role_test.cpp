@@ -559,5 +559,27 @@ TEST(LoopFindings, SeverityFollowsTheShareOfTheLoop) {
   }
 }
 
+// A risk was fast each time: writes on a blocking socket that took 16% of the loop's time on
+// CPU are the loop's own work (low); fast fsyncs that slept 3% of it are medium.
+TEST(LoopFindings, ARiskIsSevereByTheTimeItSlept) {
+  CaptureBuilder b;
+  b.process(2300, "server");
+  test::epoll_loop(b, 2300, 2301, 5000, 2);
+  auto& w = b.flagged(2301, "write", FdKind::tcp, FlagKind::risk);
+  w.count = 89662;
+  w.total_ns = 1600 * k_ms;
+  w.max_ns = 100000;
+  auto& s = b.flagged(2301, "fsync", FdKind::regular, FlagKind::risk);
+  s.count = 600;
+  s.total_ns = s.sleep_ns = 300 * k_ms;
+  s.max_ns = 900000;
+  Report rep = b.report();
+  for (const auto& f : rep.processes[0].findings) {
+    if (f.id == "blocking-risk-on-loop") {
+      EXPECT_EQ(f.severity, f.syscall == "write" ? Severity::low : Severity::medium) << f.syscall;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace iotrace

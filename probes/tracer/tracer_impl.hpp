@@ -134,6 +134,9 @@ struct Tracer::Impl {
   void read_threads(Capture& c, uint64_t now);
   std::vector<iot_thread> read_rows();
   void drain_exited();
+  // Reads iot_stats in batches, keeping the rows of the gone threads; false when the kernel
+  // has no batch operations for it.
+  bool drain_stats_batched(int fd, const std::set<uint32_t>& gone, std::vector<iot_stats_key>& doomed);
   void for_each_thread(const std::function<void(const iot_thread&)>& fn);
   void read_stats(Capture& c);
   void read_flagged(Capture& c);

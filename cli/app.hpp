@@ -43,6 +43,7 @@ struct RunArgs {
   std::string block_threshold = "5ms";
   std::string kill_after = "2s";
   std::string user;
+  std::string save_capture;
   bool all_threads = false;
   bool hist = false;
   std::string folded;

@@ -32,8 +32,8 @@ _iotrace_command_opts() {
             echo "-h --help --json" ;;
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
-                  --block-threshold --kill-after --user --require-success --all-threads --hist --folded
-                  --timeline --timeline-limit $_iotrace_policy_opts" ;;
+                  --block-threshold --kill-after --user --save-capture --require-success --all-threads
+                  --hist --folded --timeline --timeline-limit $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)

@@ -109,6 +109,7 @@ complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d
 complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
 complete -c iotrace -n $c -l kill-after -x -a '500ms 2s 5s 10s' -d 'SIGKILL this long after SIGTERM (2s)'
 complete -c iotrace -n $c -l user -x -a '(__fish_complete_users)' -d 'Run the command as USER'
+complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
 complete -c iotrace -n $c -l require-success -d 'Fail when the command fails or crashes'
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'

@@ -152,7 +152,9 @@ int finish_ci_run(const Report& report, const OutputOptions& out, const Policy& 
     if (policy.has_rules()) j["policy"] = policy_json(policy, results);
     text = j.dump(2) + "\n";
   } else {
-    text = render_text(report) + text_sections(run.command, policy, results);
+    TextOptions text_opts;
+    text_opts.hist = out.hist;
+    text = render_text(report, text_opts) + text_sections(run.command, policy, results);
   }
   if (out.output.empty()) write_stdout(text);
   else write_output(out.output, text);

@@ -325,6 +325,10 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--user", a.user,
                   "Run the command as USER (needs root; default: $SUDO_USER when set)")
       ->type_name("USER");
+  run->add_option("--save-capture", a.save_capture,
+                  "Also save the raw capture as JSON (replay it with 'iotrace report', compare "
+                  "runs with 'iotrace diff')")
+      ->type_name("FILE");
   add_all_threads_flag(run, a.all_threads);
   add_picture_options(run, a.hist, a.folded);
   add_timeline_options(run, a.timeline);
@@ -342,7 +346,7 @@ int run_run(const AppArgs& args) {
   s.trace.follow_children = true;
   s.trace.stall_ns = stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
-  s.out = {a.json, a.output, {}, a.folded, a.hist};
+  s.out = {a.json, a.output, a.save_capture, a.folded, a.hist};
   set_timeline(s, a.timeline);
   s.report.all_threads = a.all_threads;
   s.quiet = true;

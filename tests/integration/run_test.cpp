@@ -339,6 +339,29 @@ TEST_F(RunTest, UsageErrorsExitTwoBeforeStarting) {
   EXPECT_EQ(none.exit_code, 2);
 }
 
+// --save-capture and --hist change what run writes, as they do for attach: the README's CI
+// example (run --save-capture, then diff) works, and the text report has its histograms.
+TEST_F(RunTest, SaveCaptureAndHistWorkAsForAttach) {
+  REQUIRE_BPF();
+  auto plain = run_iotrace(run_args({"-o", path("plain.txt")}, "wl_ci_blocking"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto r = run_iotrace(run_args({"--save-capture", path("after.json"), "--hist", "-o", path("after.txt"),
+                                 "--fail-on", "loop-stall"},
+                                "wl_ci_blocking"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the stalls fail the policy
+  const std::string with_hist = slurp(path("after.txt")), without = slurp(path("plain.txt"));
+  EXPECT_NE(with_hist.find(" : count     distribution"), std::string::npos) << with_hist.substr(0, 3000);
+  EXPECT_EQ(without.find(" : count     distribution"), std::string::npos);
+  auto report = run_iotrace({"report", path("after.json"), "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  bool blocking = false;
+  for (const auto& p : report.report.at("processes"))
+    for (const auto& f : p.at("findings")) blocking = blocking || f.at("id") == "blocking-call-on-loop";
+  EXPECT_TRUE(blocking) << report.out.substr(0, 2000);
+  auto diff = run_iotrace({"diff", path("after.json"), path("after.json"), "--fail-on", "blocking-call-on-loop"});
+  EXPECT_EQ(diff.exit_code, 0) << diff.err;  // nothing new against itself
+}
+
 TEST_F(RunTest, RunsAsAnotherUser) {
   REQUIRE_BPF();
   auto r = run_iotrace(run_args({"--json", "--user", "nobody"}, "wl_ci_offloaded"));

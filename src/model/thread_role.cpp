@@ -127,12 +127,12 @@ bool drives_async_file_io(const ThreadProfile& p, const RoleContext& ctx) {
 }
 
 namespace {
-// Sockets the thread registered with epoll while traced.
-uint64_t registered_sockets(const ThreadProfile& p) {
+// Sockets the thread registered with epoll while traced; with unix false, those that may be
+// connections over the network (TCP, UDP, or of a family not found).
+uint64_t registered_sockets(const ThreadProfile& p, bool unix = true) {
   const auto& reg = p.thread->epoll.fd_kinds;
-  uint64_t n = 0;
-  for (FdKind k : {FdKind::tcp, FdKind::udp, FdKind::unix_socket, FdKind::socket_other})
-    n += reg[static_cast<size_t>(k)];
+  uint64_t n = unix ? reg[static_cast<size_t>(FdKind::unix_socket)] : 0;
+  for (FdKind k : {FdKind::tcp, FdKind::udp, FdKind::socket_other}) n += reg[static_cast<size_t>(k)];
   return n;
 }
 }  // namespace
@@ -154,14 +154,10 @@ bool is_control_loop(const ThreadProfile& p, const RoleContext& ctx) {
   // is still a loop: what it runs may stall it.)
   if (!ctx.supervises) return false;
   const uint64_t waits = multiplexed_waits(p);
-  const auto& reg = p.thread->epoll.fd_kinds;
-  const uint64_t inet_registered = reg[static_cast<size_t>(FdKind::tcp)] +
-                                   reg[static_cast<size_t>(FdKind::udp)] +
-                                   reg[static_cast<size_t>(FdKind::socket_other)];
   // an epoll thread needs the interest lists to show it: no socket but unix ones (socketpairs)
   const bool epoll_clear = p.epoll_waits == 0 || (ctx.epoll_sockets >= 0 && ctx.epoll_inet == 0);
   return waits > 0 && !p.thread->io_worker && !uses_async(p) && p.accepts == 0 && p.connects == 0 &&
-         p.inet_calls == 0 && inet_registered == 0 && epoll_clear && !ctx.uring_network &&
+         p.inet_calls == 0 && registered_sockets(p, false) == 0 && epoll_clear && !ctx.uring_network &&
          p.unix_calls + p.other_reads + p.other_writes <= 2 * waits;
 }
 
@@ -219,10 +215,11 @@ RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessR
     std::set<int> sockets, inet;
     for (const auto& inst : proc.epoll)
       for (const auto& e : inst.entries) {
-        if (is_socket(e.kind)) sockets.insert(e.tfd);
+        if (!is_socket(e.kind)) continue;
+        sockets.insert(e.tfd);
         // a socket of unknown family (older captures) may be a connection
-        if (is_socket(e.kind) && e.kind != FdKind::unix_socket) inet.insert(e.tfd);
-        if (is_socket(e.kind) && e.listening) ++ctx.epoll_listeners;
+        if (e.kind != FdKind::unix_socket) inet.insert(e.tfd);
+        if (e.listening) ++ctx.epoll_listeners;
         if (e.kind == FdKind::socket_other) ++ctx.epoll_unknown_family;
       }
     ctx.epoll_sockets = static_cast<int>(sockets.size());

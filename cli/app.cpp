@@ -119,7 +119,8 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("DURATION");
   add_output_options(demo, a.demo.json, a.demo.output);
 
-  auto* report = app->add_subcommand("report", "Render a capture saved with --save-capture");
+  auto* report = app->add_subcommand(
+      "report", "Render a capture saved with --save-capture (a JSON report is already rendered: diff compares two)");
   report->add_option("capture", a.report.capture, "Capture file (JSON)")
       ->required()
       ->type_name("FILE");
@@ -136,6 +137,33 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   add_diff_command(*app, a.diff);
   return app;
 }
+
+namespace {
+
+// CLI11 reports an unknown option as the arguments left over ("The following arguments were
+// not expected: -- --bogus"), which names the command's own arguments as often as the option.
+// The user needs the option that is wrong and the command it was given to.
+std::string unknown_option(const CLI::App& app, int argc, char** argv, std::string* command) {
+  const CLI::App* cmd = &app;
+  *command = "iotrace";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;  // the command iotrace runs and its arguments
+    if (a.size() < 2 || a[0] != '-') {
+      auto subs = cmd->get_subcommands([&](const CLI::App* sub) { return sub->get_name() == a; });
+      if (!subs.empty()) {  // options from here on are that command's
+        cmd = subs.front();
+        *command += " " + a;
+      }
+      continue;
+    }
+    std::string name = a.rfind("--", 0) == 0 ? a.substr(0, a.find('=')) : a.substr(0, 2);
+    if (!cmd->get_option_no_throw(name) && !app.get_option_no_throw(name)) return name;
+  }
+  return "";
+}
+
+}  // namespace
 
 int run_app(int argc, char** argv) {
   // A setuid or setgid iotrace would hand BPF tracing of any process to whoever can run it.
@@ -156,6 +184,17 @@ int run_app(int argc, char** argv) {
     return app->exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app->exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    std::string command, name = unknown_option(*app, argc, argv, &command);
+    if (!name.empty()) {
+      print_error(fmt::format("unknown option '{}' for '{}'", name, command),
+                  fmt::format("see '{} --help' for its options", command));
+      return k_exit_usage;
+    }
+    std::string what = e.what();
+    if (!what.empty() && what.back() == '\n') what.pop_back();
+    print_error(what, "see 'iotrace --help' or 'iotrace <command> --help'");
+    return k_exit_usage;
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (!what.empty() && what.back() == '\n') what.pop_back();

@@ -75,6 +75,8 @@ struct ExporterArgs {
   size_t max_processes = 100;
   size_t max_threads = 16;
   int windows = 0;
+  std::string web_config;     // TLS and basic auth (exporter-toolkit keys)
+  size_t max_connections = 256;
 };
 
 struct DemoArgs {

@@ -27,7 +27,7 @@ _iotrace_command_opts() {
                   --stall-threshold" ;;
         exporter)
             echo "-h --help --listen -p --pid --comm --cgroup --duty --stall-threshold
-                  --block-threshold --max-processes --max-threads --windows" ;;
+                  --block-threshold --max-processes --max-threads --web-config --max-connections --windows" ;;
         doctor)
             echo "-h --help --json" ;;
         run)
@@ -105,6 +105,10 @@ _iotrace_complete_value() {
             COMPREPLY=($(compgen -W "16 50 100 200" -- "$cur")) ;;
         --windows)
             COMPREPLY=($(compgen -W "1 2 5 0" -- "$cur")) ;;
+        --web-config)
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+        --max-connections)
+            COMPREPLY=($(compgen -W "64 256 1024" -- "$cur")) ;;
         -d | --duration)
             COMPREPLY=($(compgen -W "10s 30s 1m 5m" -- "$cur")) ;;
         --stall-threshold | --block-threshold)

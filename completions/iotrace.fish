@@ -88,6 +88,8 @@ complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d
 complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
 complete -c iotrace -n $c -l max-processes -x -a '16 50 100 200' -d 'Processes with series of their own (100)'
 complete -c iotrace -n $c -l max-threads -x -a '4 16 64' -d 'Thread names per process with series of their own (16)'
+complete -c iotrace -n $c -l web-config -r -F -d 'TLS and basic auth from this web configuration file'
+complete -c iotrace -n $c -l max-connections -x -a '64 256 1024' -d 'HTTP connections held at once (256)'
 complete -c iotrace -n $c -l windows -x -a '1 2 5 0' -d 'Exit after N tracing windows'
 
 # doctor

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
 #include "cli/commands/ci_report.hpp"
@@ -95,6 +96,14 @@ void resolve_from_debug_dirs(Capture& capture, const std::vector<std::string>& d
 int run_report(const AppArgs& args) {
   const auto& a = args.report;
   auto text = read_text_file(a.capture);
+  // A JSON report (attach --json) is what report writes, not what it reads: say so, and where
+  // each file goes, instead of naming the capture key the report lacks.
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_object() && doc.contains("schema_version") && doc.contains("processes") &&
+      !doc.contains("capture_version"))
+    throw UsageError(fmt::format("'{}' is a JSON report, not a capture: report renders captures", a.capture),
+                     "compare two JSON reports with 'iotrace diff OLD NEW'; to render a trace again later, "
+                     "save it with --save-capture FILE (attach, run)");
   auto capture = capture_from_text(text);
   if (!capture)
     throw UsageError(fmt::format("cannot read capture '{}': {}", a.capture, capture.error()),

@@ -14,19 +14,22 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <pthread.h>
 #include <regex>
 #include <set>
 #include <thread>
 
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
+#include "cli/exporter/http_server.hpp"
+#include "cli/exporter/privileges.hpp"
+#include "cli/exporter/web_config.hpp"
 #include "cli/options.hpp"
 #include "cli/signals.hpp"
 #include "probes/proc_reader.hpp"
@@ -180,9 +183,13 @@ class Published {
     std::lock_guard<std::mutex> lock(mu_);
     ++window_errors_;
   }
-  std::string render() {
+  std::string render(const HttpCounters& http) {
     std::lock_guard<std::mutex> lock(mu_);
     ExporterSelf self;
+    self.http_connections = http.open;
+    self.http_closed = {{"evicted", http.evicted},         {"timeout", http.timed_out},
+                        {"bad_request", http.bad_requests}, {"unauthorized", http.unauthorized},
+                        {"tls", http.tls_failed}};
     self.cpu_seconds = self_cpu_s();
     self.resident_bytes = self_rss_bytes();
     self.sampling_ratio = static_cast<double>(duty_.on_ns) / static_cast<double>(duty_.period_ns);
@@ -280,6 +287,15 @@ CLI::App* add_exporter_command(CLI::App& app, ExporterArgs& a) {
                  "thread=\"other\" (default 16)")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  ex->add_option("--web-config", a.web_config,
+                 "TLS and basic authentication from this web configuration file (the Prometheus "
+                 "exporter-toolkit's keys: tls_server_config, basic_auth_users, http_server_config)")
+      ->type_name("FILE");
+  ex->add_option("--max-connections", a.max_connections,
+                 "HTTP connections held at once; past it the one idle the longest is closed "
+                 "(default 256)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{1}, size_t{65536}));
   ex->add_option("--windows", a.windows, "Exit after N tracing windows (default 0: until SIGTERM)")
       ->type_name("N")
       ->check(CLI::NonNegativeNumber);
@@ -300,38 +316,59 @@ int run_exporter(const AppArgs& args) {
   Published pub(limits, duty);
   const uint64_t started = mono_ns();
 
-  httplib::Server server;
-  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(pub.render(), "text/plain; version=0.0.4; charset=utf-8");
+  WebConfig web;
+  if (!a.web_config.empty()) web = load_web_config(a.web_config);
+  HttpLimits http_limits;
+  http_limits.max_connections = a.max_connections;
+  HttpServer server(http_limits, web);
+  server.route("/metrics", [&](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = pub.render(server.counters());
+    return r;
   });
-  server.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
+  server.route("/healthz", [&](const HttpRequest&) {
+    HttpResponse r;
     std::string why;
     if (pub.healthy(started, &why)) {
-      res.set_content("ok\n", "text/plain");
+      r.body = "ok\n";
     } else {
-      res.status = 503;
-      res.set_content(why + "\n", "text/plain");
+      r.status = 503;
+      r.body = why + "\n";
     }
+    return r;
   });
-  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content("iotrace exporter: /metrics (Prometheus text), /healthz\n", "text/plain");
+  server.route("/", [&](const HttpRequest&) {
+    HttpResponse r;
+    r.body = "iotrace exporter: /metrics (Prometheus text), /healthz\n";
+    return r;
   });
-  if (!server.bind_to_port(listen.host, listen.port))
+  if (!server.listen(listen.host, listen.port))
     throw probes::TraceError(probes::TraceError::Kind::environment,
                              fmt::format("cannot listen on {}: {}", a.listen, strerror(errno)),
                              "another program may hold the port; choose another with --listen");
+  // The port is bound: from here on the process needs only what tracing windows need, and
+  // the HTTP thread needs nothing.
+  const std::string kept = keep_only_tracing_capabilities();
   install_signal_handlers();
   struct sigaction sa {};
   sa.sa_handler = on_hup;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGHUP, &sa, nullptr);
-  std::thread http([&] { server.listen_after_bind(); });
+  std::thread http([&] {
+    pthread_setname_np(pthread_self(), "iotrace-http");
+    drop_all_capabilities_of_this_thread();
+    server.run();
+  });
   auto stop_http = [&] {
     server.stop();
     if (http.joinable()) http.join();
   };
-  fmt::print(stderr, "iotrace exporter: serving http://{}:{}/metrics; tracing {} of every {}\n",
-             listen.host, listen.port, format_duration(duty.on_ns), format_duration(duty.period_ns));
+  fmt::print(stderr, "iotrace exporter: capabilities kept for tracing windows: {}; the HTTP thread has none\n",
+             kept);
+  fmt::print(stderr, "iotrace exporter: serving {}://{}:{}/metrics{}; tracing {} of every {}\n",
+             server.tls() ? "https" : "http", listen.host, listen.port,
+             web.basic_auth_users.empty() ? "" : " (basic auth)", format_duration(duty.on_ns), format_duration(duty.period_ns));
 
   int windows = 0;
   bool logged_no_target = false;

@@ -417,6 +417,18 @@ std::vector<MetricFamily> ExporterMetrics::families(const ExporterSelf& self) co
          static_cast<double>(self.scrapes));
   single("iotrace_exporter_processes", "Processes with their own series", MetricType::Gauge,
          static_cast<double>(st.procs.size()));
+  single("iotrace_exporter_http_connections", "HTTP connections open to the exporter", MetricType::Gauge,
+         static_cast<double>(self.http_connections));
+  {
+    FamilyBuilder f(out, "iotrace_exporter_http_refused_total",
+                    "HTTP connections closed or requests refused by the exporter, by reason: evicted "
+                    "(past --max-connections), timeout, bad_request, unauthorized, tls",
+                    MetricType::Counter);
+    for (const char* reason : {"evicted", "timeout", "bad_request", "unauthorized", "tls"}) {
+      auto it = self.http_closed.find(reason);
+      f.counter({{"reason", reason}}, it == self.http_closed.end() ? 0.0 : static_cast<double>(it->second));
+    }
+  }
   {
     FamilyBuilder f(out, "iotrace_exporter_folded_total",
                     "Processes, thread names and syscalls added to an \"other\" series past the "

@@ -38,6 +38,9 @@ struct ExporterSelf {
   uint64_t scrapes = 0;
   uint64_t window_errors = 0;
   double last_window_end_s = 0;  // unix time; 0: no window yet
+  // The HTTP side: connections open now, and those closed or refused, by reason.
+  uint64_t http_connections = 0;
+  std::map<std::string, uint64_t> http_closed;  // evicted, timeout, bad_request, unauthorized, tls
 };
 
 class ExporterMetrics {

@@ -118,3 +118,20 @@ TEST_F(DiffTest, UnreadableInputIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
 }
+
+// report reads captures; a JSON report is refused with where it goes (diff) and how to keep a
+// capture, and the capture beside it renders the same report.
+TEST_F(DiffTest, ReportRefusesAJsonReportAndRendersItsCapture) {
+  const std::string json_report = blocking_.substr(0, blocking_.size() - 5) + ".report.json";
+  TraceResult r = run_iotrace({"report", json_report});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is a JSON report, not a capture"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("iotrace diff"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--save-capture"), std::string::npos) << r.err;
+  r = run_iotrace({"report", "--json", blocking_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto again = nlohmann::json::parse(r.out);
+  std::ifstream in(json_report);
+  auto first = nlohmann::json::parse(in);
+  EXPECT_EQ(again["processes"][0]["model"], first["processes"][0]["model"]);
+}

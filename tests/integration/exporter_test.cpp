@@ -14,57 +14,13 @@
 #include <set>
 #include <thread>
 
+#include "exporter_fixture.hpp"
 #include "harness.hpp"
 
 using namespace itest;
 using nlohmann::json;
 
 namespace {
-
-bool have_program(const std::string& name) {
-  return system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-#define REQUIRE_PROMETHEUS()                                                              \
-  do {                                                                                    \
-    if (!have_program("prometheus") || !have_program("promtool")) {                       \
-      if (in_ci()) FAIL() << "prometheus/promtool missing (Debian package prometheus)";  \
-      GTEST_SKIP() << "needs Debian's prometheus package";                                \
-    }                                                                                     \
-  } while (0)
-
-int free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(s);
-  return port;
-}
-
-std::string get(int port, const std::string& path, int* status = nullptr) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2);
-  c.set_read_timeout(10);
-  auto r = c.Get(path.c_str());
-  if (status) *status = r ? r->status : -1;
-  return r ? r->body : std::string();
-}
-
-// Waits until cond() holds, up to timeout_s; returns whether it did.
-template <typename F>
-bool eventually(int timeout_s, F cond) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return cond();
-}
 
 class ExporterTest : public ::testing::Test {
  protected:
@@ -107,15 +63,6 @@ class ExporterTest : public ::testing::Test {
         << "the exporter never answered /healthz";
   }
 
-  // The series of a PromQL query's answer.
-  json query(int port, const std::string& promql) {
-    httplib::Client c("127.0.0.1", port);
-    auto r = c.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
-    if (!r || r->status != 200) return json::array();
-    json j = json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || j.value("status", "") != "success") return json::array();
-    return j["data"]["result"];
-  }
 
   std::string dir_;
   int port_ = 0;
@@ -150,7 +97,7 @@ TEST_F(ExporterTest, PrometheusSeesTheBlockingLoopStallAndNotItsOffloadedTwin) {
 
   const std::string stalls_a = "iotrace_loop_stalls_total{pid=\"" + std::to_string(blocking) + "\"}";
   json got;
-  ASSERT_TRUE(eventually(90, [&] { return (got = query(prom_port, stalls_a)).size() > 0; }))
+  ASSERT_TRUE(eventually(90, [&] { return (got = prom_query(prom_port, stalls_a)).size() > 0; }))
       << "Prometheus never had " << stalls_a;
   ASSERT_EQ(got.size(), 1u) << got.dump();
   EXPECT_EQ(got[0]["metric"]["comm"], "wl_top_loop");
@@ -160,15 +107,15 @@ TEST_F(ExporterTest, PrometheusSeesTheBlockingLoopStallAndNotItsOffloadedTwin) {
 
   const std::string sleeps = "iotrace_loop_blocking_calls_total{pid=\"" + std::to_string(blocking) +
                              "\",syscall=\"clock_nanosleep\",kind=\"slow\"}";
-  EXPECT_EQ(query(prom_port, sleeps).size(), 1u) << "the stalls' sleeps are blocking calls on the loop";
+  EXPECT_EQ(prom_query(prom_port, sleeps).size(), 1u) << "the stalls' sleeps are blocking calls on the loop";
 
   // The twin was traced and scraped (its model is there), and never stalled.
   const std::string twin = "{pid=\"" + std::to_string(offloaded) + "\"}";
-  json model = query(prom_port, "iotrace_process_io_model" + twin);
+  json model = prom_query(prom_port, "iotrace_process_io_model" + twin);
   ASSERT_EQ(model.size(), 1u) << "the offloaded twin was not scraped";
   EXPECT_EQ(model[0]["metric"]["model"], "epoll");
-  EXPECT_EQ(query(prom_port, "iotrace_loop_stalls_total" + twin).size(), 0u);
-  EXPECT_EQ(query(prom_port, "iotrace_loop_blocking_calls_total{pid=\"" + std::to_string(offloaded) +
+  EXPECT_EQ(prom_query(prom_port, "iotrace_loop_stalls_total" + twin).size(), 0u);
+  EXPECT_EQ(prom_query(prom_port, "iotrace_loop_blocking_calls_total{pid=\"" + std::to_string(offloaded) +
                                  "\",kind=\"slow\"}")
                 .size(),
             0u);

@@ -337,6 +337,17 @@ TEST_F(RunTest, UsageErrorsExitTwoBeforeStarting) {
   EXPECT_EQ(n.exit_code, 2) << n.err;
   auto none = run_iotrace({"run"});
   EXPECT_EQ(none.exit_code, 2);
+  // An unknown option is named, with its command, not the command line's other arguments.
+  auto unknown = run_iotrace({"run", "--no-such-option", "--", "sleep", "0.5"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown option '--no-such-option' for 'iotrace run'"), std::string::npos)
+      << unknown.err;
+  EXPECT_EQ(unknown.err.find("sleep"), std::string::npos) << unknown.err;
+  auto global = run_iotrace({"--no-such-option", "attach", "1"});
+  EXPECT_NE(global.err.find("unknown option '--no-such-option' for 'iotrace'"), std::string::npos) << global.err;
+  auto exporter = run_iotrace({"exporter", "--web-confg=x"});
+  EXPECT_NE(exporter.err.find("unknown option '--web-confg' for 'iotrace exporter'"), std::string::npos)
+      << exporter.err;
 }
 
 // --save-capture and --hist change what run writes, as they do for attach: the README's CI

@@ -28,12 +28,16 @@ const CLI::Validator k_positive_count(
 
 }  // namespace
 
-void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded) {
-  cmd->add_flag("--hist", hist,
+void add_picture_options(CLI::App* cmd, PictureArgs& p) {
+  cmd->add_flag("--hist", p.hist,
                 "Also print a log2 latency histogram per syscall and fd kind (text report)");
-  cmd->add_option("--folded", folded,
+  cmd->add_option("--folded", p.folded,
                   "Also write folded stacks of blocked event-loop time (flagged calls and stalls, "
                   "in microseconds) to FILE, for flamegraph.pl, inferno or speedscope")
+      ->type_name("FILE");
+  cmd->add_option("--pprof", p.pprof,
+                  "Also write the same blocked event-loop time as a gzipped pprof profile to FILE, "
+                  "for go tool pprof, Pyroscope, Parca or Grafana (thread and finding as labels)")
       ->type_name("FILE");
 }
 
@@ -104,7 +108,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("DURATION")
       ->check(k_non_empty_duration);
   add_all_threads_flag(attach, a.attach.all_threads);
-  add_picture_options(attach, a.attach.hist, a.attach.folded);
+  add_picture_options(attach, a.attach.pictures);
   add_timeline_options(attach, a.attach.timeline);
   add_policy_options(attach, a.attach.policy);
 
@@ -126,7 +130,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("FILE");
   add_output_options(report, a.report.json, a.report.output);
   add_all_threads_flag(report, a.report.all_threads);
-  add_picture_options(report, a.report.hist, a.report.folded);
+  add_picture_options(report, a.report.pictures);
   report->add_option("--debug-dir", a.report.debug_dirs,
                      "Name stack frames of stripped binaries from separate debug files in DIR "
                      "(DIR/.build-id/xx/rest.debug, or the binary's .gnu_debuglink name in DIR, "

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands/pictures.hpp"
 #include "cli/commands/policy_options.hpp"
 
 namespace iotrace::cli {
@@ -28,8 +29,7 @@ struct AttachArgs {
   std::string save_capture;
   std::string interval;  // compact reports this often while tracing; empty: off
   bool all_threads = false;
-  bool hist = false;
-  std::string folded;
+  PictureArgs pictures;
   TimelineArgs timeline;
   PolicyArgs policy;
 };
@@ -45,8 +45,7 @@ struct RunArgs {
   std::string user;
   std::string save_capture;
   bool all_threads = false;
-  bool hist = false;
-  std::string folded;
+  PictureArgs pictures;
   TimelineArgs timeline;
   PolicyArgs policy;
 };
@@ -90,8 +89,7 @@ struct ReportArgs {
   bool json = false;
   std::string output;
   bool all_threads = false;
-  bool hist = false;
-  std::string folded;
+  PictureArgs pictures;
   std::vector<std::string> debug_dirs;  // --debug-dir: where separate debug files are
 };
 
@@ -139,7 +137,7 @@ void add_output_options(CLI::App* cmd, bool& json, std::string& output);
 // --all-threads, shared by attach, run and report.
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
 // --hist and --folded, shared by attach, run and report.
-void add_picture_options(CLI::App* cmd, bool& hist, std::string& folded);
+void add_picture_options(CLI::App* cmd, PictureArgs& pictures);
 // --timeline and --timeline-limit, shared by attach and run.
 void add_timeline_options(CLI::App* cmd, TimelineArgs& timeline);
 

@@ -20,7 +20,7 @@ _iotrace_command_opts() {
     case $1 in
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
-                  --stall-threshold --block-threshold --save-capture --all-threads --hist --folded
+                  --stall-threshold --block-threshold --save-capture --all-threads --hist --folded --pprof
                   --timeline --timeline-limit $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
@@ -33,11 +33,11 @@ _iotrace_command_opts() {
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
                   --block-threshold --kill-after --user --save-capture --require-success --all-threads
-                  --hist --folded --timeline --timeline-limit $_iotrace_policy_opts" ;;
+                  --hist --folded --pprof --timeline --timeline-limit $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
-            echo "-h --help --json -o --output --all-threads --hist --folded --debug-dir" ;;
+            echo "-h --help --json -o --output --all-threads --hist --folded --pprof --debug-dir" ;;
         diff)
             echo "-h --help --json -o --output --threshold --min-calls --fail-on --policy
                   --junit" ;;
@@ -58,7 +58,7 @@ _iotrace_complete_value() {
     case $1 in
         --no-feature)
             COMPREPLY=($(compgen -W "$_iotrace_features" -- "$cur")) ;;
-        -o | --output | --save-capture | --folded | --timeline)
+        -o | --output | --save-capture | --folded | --pprof | --timeline)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$cur")) ;;
         -i | --interval)

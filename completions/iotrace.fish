@@ -58,6 +58,7 @@ complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
+complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'
 complete -c iotrace -n $c -l timeline -r -F -d 'Also write a timeline (Trace Event JSON) to FILE'
 complete -c iotrace -n $c -l timeline-limit -x -a '100000 1000000 5000000' -d 'Write at most N timeline events'
 complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on these finding ids or severities'
@@ -116,6 +117,7 @@ complete -c iotrace -n $c -l require-success -d 'Fail when the command fails or 
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
+complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'
 complete -c iotrace -n $c -l timeline -r -F -d 'Also write a timeline (Trace Event JSON) to FILE'
 complete -c iotrace -n $c -l timeline-limit -x -a '100000 1000000 5000000' -d 'Write at most N timeline events'
 complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on these finding ids or severities'
@@ -141,6 +143,7 @@ complete -c iotrace -n $c -s o -l output -r -F -d 'Write the report to FILE'
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
+complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'
 complete -c iotrace -n $c -l debug-dir -x -a '(__fish_complete_directories)' -d 'Name stripped frames from debug files in DIR'
 
 # diff

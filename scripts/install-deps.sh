@@ -8,7 +8,7 @@ fi
 packages="build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 zlib1g-dev libcli11-dev libfmt-dev libgtest-dev nlohmann-json3-dev liburing-dev mandoc
 bash-completion zsh fish libxml2-utils strace bpftrace elfutils linux-perf python3 python3.11-dev python3-jsonschema jq time
-prometheus-cpp-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcap-dev libcrypt-dev apache2-utils openssl prometheus curl bc qemu-system-x86 busybox-static cpio"
+prometheus-cpp-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcap-dev libcrypt-dev apache2-utils openssl debhelper lintian man-db protobuf-compiler libprotobuf-dev golang-github-google-pprof-dev golang-go prometheus curl bc qemu-system-x86 busybox-static cpio"
 # Installed for this machine's architecture (or for all): on a host that also has foreign
 # -dev packages for cross builds, another architecture's copy does not count.
 native=$(dpkg --print-architecture)

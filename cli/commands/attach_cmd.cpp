@@ -48,7 +48,7 @@ int run_attach(const AppArgs& args) {
   s.trace.stall_ns =
       stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
-  s.out = {a.json, a.output, a.save_capture, a.folded, a.hist};
+  s.out = {a.json, a.output, a.save_capture, a.pictures};
   set_timeline(s, a.timeline);
   s.report.all_threads = a.all_threads;
   CiRun ci;
@@ -111,8 +111,8 @@ int run_report(const AppArgs& args) {
   if (!a.debug_dirs.empty()) resolve_from_debug_dirs(capture.value(), a.debug_dirs);
   ReportOptions opts;
   opts.all_threads = a.all_threads;
-  if (!a.folded.empty()) write_output(a.folded, folded_stacks(capture.value()));
-  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}, {}, a.hist});
+  write_pictures(capture.value(), a.pictures);
+  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}, a.pictures});
   return k_exit_ok;
 }
 

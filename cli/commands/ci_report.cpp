@@ -153,7 +153,7 @@ int finish_ci_run(const Report& report, const OutputOptions& out, const Policy& 
     text = j.dump(2) + "\n";
   } else {
     TextOptions text_opts;
-    text_opts.hist = out.hist;
+    text_opts.hist = out.pictures.hist;
     text = render_text(report, text_opts) + text_sections(run.command, policy, results);
   }
   if (out.output.empty()) write_stdout(text);

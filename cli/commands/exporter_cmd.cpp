@@ -38,6 +38,7 @@
 #include "src/capture/capture_delta.hpp"
 #include "src/util/duration.hpp"
 #include "src/output/exporter_metrics.hpp"
+#include "src/output/pprof_profile.hpp"
 
 namespace iotrace::cli {
 namespace {
@@ -179,6 +180,15 @@ class Published {
     last_window_end_s_ = now_unix_s();
     last_window_mono_ = mono_ns();
   }
+  // The last window's blocked loop time as a pprof profile (gzipped profile.proto).
+  void set_profile(std::string pprof) {
+    std::lock_guard<std::mutex> lock(mu_);
+    profile_ = std::move(pprof);
+  }
+  std::string profile() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return profile_;
+  }
   void window_failed() {
     std::lock_guard<std::mutex> lock(mu_);
     ++window_errors_;
@@ -218,6 +228,7 @@ class Published {
   uint64_t scrapes_ = 0, window_errors_ = 0;
   double last_window_end_s_ = 0;
   uint64_t last_window_mono_ = 0;
+  std::string profile_;
 };
 
 std::map<uint32_t, std::string> cgroups_of(const Capture& c) {
@@ -338,9 +349,23 @@ int run_exporter(const AppArgs& args) {
     }
     return r;
   });
+  server.route("/debug/pprof/loop-blocked", [&](const HttpRequest&) {
+    HttpResponse r;
+    r.body = pub.profile();
+    if (r.body.empty()) {
+      r.status = 503;
+      r.body = "no tracing window has ended yet\n";
+      return r;
+    }
+    r.content_type = "application/octet-stream";
+    r.compressible = false;  // gzipped already
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"loop-blocked.pb.gz\"");
+    return r;
+  });
   server.route("/", [&](const HttpRequest&) {
     HttpResponse r;
-    r.body = "iotrace exporter: /metrics (Prometheus text), /healthz\n";
+    r.body = "iotrace exporter: /metrics (Prometheus text), /healthz, /debug/pprof/loop-blocked (the last "
+             "window's blocked event-loop time, pprof)\n";
     return r;
   });
   if (!server.listen(listen.host, listen.port))
@@ -400,6 +425,7 @@ int run_exporter(const AppArgs& args) {
           m.add_window(d, 1.0, cg);
           m.expire(probes::process_alive);
         });
+        pub.set_profile(pprof_profile(d));
         ++windows;
       }
     } else {
@@ -438,6 +464,7 @@ int run_exporter(const AppArgs& args) {
           m.add_window(c, scale, cg);
           m.expire(probes::process_alive);
         });
+        pub.set_profile(pprof_profile(c));
         ++windows;
         if (a.windows == 0 || windows < a.windows) wait_until(begin + duty.period_ns, nullptr);
       }

@@ -330,7 +330,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "runs with 'iotrace diff')")
       ->type_name("FILE");
   add_all_threads_flag(run, a.all_threads);
-  add_picture_options(run, a.hist, a.folded);
+  add_picture_options(run, a.pictures);
   add_timeline_options(run, a.timeline);
   add_policy_options(run, a.policy);
   run->add_flag("--require-success", a.policy.require_success,
@@ -346,7 +346,7 @@ int run_run(const AppArgs& args) {
   s.trace.follow_children = true;
   s.trace.stall_ns = stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
-  s.out = {a.json, a.output, a.save_capture, a.folded, a.hist};
+  s.out = {a.json, a.output, a.save_capture, a.pictures};
   set_timeline(s, a.timeline);
   s.report.all_threads = a.all_threads;
   s.quiet = true;

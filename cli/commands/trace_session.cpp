@@ -81,7 +81,7 @@ Report run_session(const SessionOptions& opts,
   if (exited && !opts.quiet) print_info("every target exited: reporting what was traced");
   if (!opts.out.save_capture.empty())
     write_output(opts.out.save_capture, capture_to_json(capture).dump(1) + "\n");
-  if (!opts.out.folded.empty()) write_output(opts.out.folded, folded_stacks(capture));
+  write_pictures(capture, opts.out.pictures);
   Report report = build_report(capture, opts.report);
   if (report.losses.total())
     print_warning(fmt::format("{} events lost: {}", report.losses.total(), describe_losses(report.losses)),
@@ -91,7 +91,7 @@ Report run_session(const SessionOptions& opts,
 
 void emit_report(const Report& report, const OutputOptions& out) {
   TextOptions text_opts;
-  text_opts.hist = out.hist;
+  text_opts.hist = out.pictures.hist;
   std::string text = out.json ? render_json(report) : render_text(report, text_opts);
   if (out.output.empty()) write_stdout(text);
   else write_output(out.output, text);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands/pictures.hpp"
 #include "probes/tracer/tracer.hpp"
 #include "src/output/report.hpp"
 
@@ -16,8 +17,7 @@ struct OutputOptions {
   bool json = false;
   std::string output{};        // file, or empty for stdout
   std::string save_capture{};  // developer: also write the raw capture here
-  std::string folded{};        // --folded: folded stacks of blocked loop time go here
-  bool hist = false;         // --hist: latency histograms in the text report
+  PictureArgs pictures{};      // --hist, --folded, --pprof
   std::string timeline{};      // --timeline: the Trace Event JSON goes here
 };
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <strings.h>
-#include <zlib.h>
 
 #include <cctype>
 #include <cstring>
@@ -207,20 +206,6 @@ std::string serialize_response(const HttpResponse& r, bool keep_alive, bool head
   out += "\r\n";
   if (!head) out += r.body;
   return out;
-}
-
-std::string gzip(std::string_view data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
 }
 
 }  // namespace iotrace::cli

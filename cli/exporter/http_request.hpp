@@ -49,14 +49,12 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  bool compressible = true;  // false for bodies that are compressed already (pprof)
 };
 
 // The bytes of a response; the body is left out for HEAD (its length is still given).
 std::string serialize_response(const HttpResponse& r, bool keep_alive, bool head,
                                const std::vector<std::pair<std::string, std::string>>& extra_headers);
 const char* status_text(int status);
-
-// gzip (RFC 1952) of `data`, for clients that accept it.
-std::string gzip(std::string_view data);
 
 }  // namespace iotrace::cli

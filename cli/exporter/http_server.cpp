@@ -20,6 +20,7 @@
 
 #include "cli/exporter/basic_auth.hpp"
 #include "cli/exporter/tls_context.hpp"
+#include "src/util/gzip.hpp"
 
 namespace iotrace::cli {
 namespace {
@@ -213,7 +214,7 @@ struct HttpServer::Impl {
       r = route->second(req);
       memo[path] = r;
     }
-    if (gz && r.status == 200 && r.body.size() >= k_gzip_from) {
+    if (gz && r.compressible && r.status == 200 && r.body.size() >= k_gzip_from) {
       std::string z = gzip(r.body);
       if (!z.empty()) {
         r.body = std::move(z);

@@ -24,5 +24,8 @@ inline constexpr double k_share_high = 0.05, k_share_medium = 0.01;
 Severity severity_by_cost(uint64_t total_ns, uint64_t max_ns, uint64_t traced_ns, Severity ceiling);
 
 void loop_findings(const Capture& c, const ProcessReport& pr, std::vector<Finding>& out);
+// The finding a flagged call site makes (before the rules that drop uneventful sites): what
+// its calls spent their time on, or the kind of flag.
+std::string flagged_finding_id(Arch arch, const FlaggedCall& fc);
 
 }  // namespace iotrace

@@ -30,6 +30,26 @@ Spent dominant(uint64_t total, uint64_t sleep, uint64_t runq) {
   return sleep >= cpu ? Spent::asleep : Spent::cpu;
 }
 
+}  // namespace
+
+std::string flagged_finding_id(Arch arch, const FlaggedCall& fc) {
+  switch (fc.kind) {
+    case FlagKind::risk: return "blocking-risk-on-loop";
+    case FlagKind::et_undrained: return "et-not-drained";
+    case FlagKind::dns: return "sync-dns-on-loop";
+    case FlagKind::slow: break;
+  }
+  // what the site's calls, slow and fast, spent their time on names the problem
+  switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {
+    case Spent::runq: return "preempted-on-loop";
+    case Spent::cpu: return "slow-call-on-loop";
+    case Spent::asleep: break;
+  }
+  return is_futex(arch, fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop";
+}
+
+namespace {
+
 std::string stack_key(const Stack& s) {
   std::string key = s.lost ? "lost" : "";
   for (const auto& fr : s.frames)
@@ -122,12 +142,7 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
       if (fc.sleep_ns == 0 && t->dns_udp53 == 0) continue;
       id = "sync-dns-on-loop";
     } else {
-      // what the site's calls, slow and fast, spent their time on names the problem
-      switch (dominant(fc.total_ns, fc.sleep_ns, fc.runq_ns)) {
-        case Spent::runq: id = "preempted-on-loop"; break;
-        case Spent::cpu: id = "slow-call-on-loop"; break;
-        case Spent::asleep: id = is_futex(c.arch, fc.nr) ? "lock-wait-on-loop" : "blocking-call-on-loop"; break;
-      }
+      id = flagged_finding_id(c.arch, fc);
     }
     Finding f = make_finding(id);
     f.tid = fc.tid;

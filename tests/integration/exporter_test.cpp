@@ -165,6 +165,35 @@ TEST_F(ExporterTest, ExitedProcessesLeaveTheSeries) {
   EXPECT_NE(text.find("\niotrace_exporter_processes 1\n"), std::string::npos) << text;
 }
 
+// /debug/pprof/loop-blocked serves the last window's blocked loop time as a pprof profile
+// that go tool pprof reads, with the loop's sleeping call and its thread.
+TEST_F(ExporterTest, ServesTheLastWindowsBlockedLoopTimeAsAPprofProfile) {
+  REQUIRE_BPF();
+  if (system("go tool pprof -h >/dev/null 2>&1") != 0) {
+    if (in_ci()) FAIL() << "go tool pprof missing (Debian package golang-go)";
+    GTEST_SKIP() << "needs Debian's golang-go for go tool pprof";
+  }
+  int blocking = start_loop(blocking_, {});
+  start_exporter({"-p", std::to_string(blocking), "--duty", "1s/2s", "--stall-threshold", "25ms"});
+  std::string body;
+  int status = 0;
+  ASSERT_TRUE(eventually(20, [&] { return (body = get(port_, "/debug/pprof/loop-blocked", &status)), status == 200; }))
+      << status << " " << body;
+  char tmpl[] = "/tmp/iotrace-pprof-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+  std::ofstream(dir_ + "/loop.pb.gz", std::ios::binary) << body;
+  FILE* p = popen(("go tool pprof -symbolize=none -raw " + dir_ + "/loop.pb.gz 2>&1").c_str(), "r");
+  std::string raw;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) raw.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << raw;
+  EXPECT_NE(raw.find("clock_nanosleep"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("thread:[wl_top_loop]"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("finding:[blocking-call-on-loop]"), std::string::npos) << raw;
+}
+
 TEST(ExporterCli, RefusesBadInputWithTheDocumentedStatus) {
   auto r = run_iotrace({"exporter", "--duty", "5s"});
   EXPECT_EQ(r.exit_code, 2) << r.err;

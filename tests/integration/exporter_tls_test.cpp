@@ -15,17 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string sh(const std::string& cmd, int* rc = nullptr) {
-  std::string out;
-  FILE* p = popen(("{ " + cmd + "; } 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  int status = p ? pclose(p) : -1;
-  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 // The web configuration examples of the man page (an .EX block whose first line names a
 // web.yml file), un-escaped from troff.
 std::vector<std::string> man_page_web_configs() {
@@ -64,7 +53,7 @@ class ExporterTls : public ::testing::Test {
     // A CA, a server certificate for 127.0.0.1 it signed, and a client certificate, named as
     // the man page's examples name them (relative to the configuration's directory).
     int rc = 0;
-    std::string out = sh("cd " + dir_ +
+    std::string out = shell("cd " + dir_ +
                              " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
                              " -subj /CN=iotrace-test-ca -keyout ca.key -out clients-ca.crt"
                              " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1"
@@ -112,7 +101,7 @@ class ExporterTls : public ::testing::Test {
 
   // GET over HTTPS with curl, trusting the test CA: (status, body).
   std::pair<int, std::string> curl(const std::string& path, const std::string& extra, bool https = true) {
-    std::string out = sh("curl -s -m 5 -o " + dir_ + "/body -w '%{http_code}' --cacert " + dir_ + "/clients-ca.crt " +
+    std::string out = shell("curl -s -m 5 -o " + dir_ + "/body -w '%{http_code}' --cacert " + dir_ + "/clients-ca.crt " +
                          extra + (https ? " https://" : " http://") + "127.0.0.1:" + std::to_string(port_) + path);
     std::ifstream in(dir_ + "/body");
     std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -130,7 +119,7 @@ TEST_F(ExporterTls, PrometheusScrapesOverTlsWithBasicAuthAndNothingLeaksWithout)
   REQUIRE_BPF();
   REQUIRE_PROMETHEUS();
   int rc = 0;
-  std::string hash = sh("htpasswd -nbBC 10 prometheus 's3cret pass' | cut -d: -f2 | tr -d '\\n'", &rc);
+  std::string hash = shell("htpasswd -nbBC 10 prometheus 's3cret pass' | cut -d: -f2 | tr -d '\\n'", &rc);
   ASSERT_EQ(rc, 0) << hash;
   {
     std::ofstream(dir_ + "/web.yml") << "tls_server_config:\n  cert_file: iotrace.crt\n  key_file: iotrace.key\n"
@@ -192,7 +181,7 @@ TEST_F(ExporterTls, EveryWebConfigOfTheManPageIsAcceptedByPromtoolAndTheExporter
     std::string path = dir_ + "/example" + std::to_string(i) + "-web.yml";
     std::ofstream(path) << examples[i];
     int rc = 0;
-    std::string out = sh("promtool check web-config " + path, &rc);
+    std::string out = shell("promtool check web-config " + path, &rc);
     EXPECT_EQ(rc, 0) << examples[i] << out;
     // The man page's examples use the password "secret" and these file names.
     const bool mtls = examples[i].find("client_ca_file") != std::string::npos;

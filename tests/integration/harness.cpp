@@ -253,4 +253,15 @@ uint64_t syscall_calls(const nlohmann::json& proc, const std::string& name,
   return n;
 }
 
+std::string shell(const std::string& cmd, int* rc) {
+  std::string out;
+  FILE* p = popen(("{ " + cmd + "; } 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = p ? pclose(p) : -1;
+  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
 }  // namespace itest

@@ -57,6 +57,9 @@ struct TraceSpec {
 };
 TraceResult trace_workload(const TraceSpec& spec);
 
+// Runs a shell command; returns its stdout and stderr together, and its exit code in *rc.
+std::string shell(const std::string& cmd, int* rc = nullptr);
+
 // Runs iotrace with args to completion.
 TraceResult run_iotrace(const std::vector<std::string>& args, int timeout_ms = 60000);
 

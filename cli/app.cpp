@@ -41,6 +41,13 @@ void add_picture_options(CLI::App* cmd, PictureArgs& p) {
       ->type_name("FILE");
 }
 
+void add_save_capture_option(CLI::App* cmd, std::string& file) {
+  cmd->add_option("--save-capture", file,
+                  "Also save the raw capture as JSON (render it again with 'iotrace report', "
+                  "compare runs with 'iotrace diff')")
+      ->type_name("FILE");
+}
+
 void add_timeline_options(CLI::App* cmd, TimelineArgs& t) {
   cmd->add_option("--timeline", t.file,
                   "Also write a timeline of every thread to FILE (Trace Event JSON: open it in "
@@ -100,9 +107,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   attach->add_option("--block-threshold", a.attach.block_threshold,
                      "Calls on an event-loop thread slower than this are flagged (default 5ms)")
       ->type_name("DURATION");
-  attach->add_option("--save-capture", a.attach.save_capture,
-                     "Also save the raw capture as JSON (replay it with 'iotrace report')")
-      ->type_name("FILE");
+  add_save_capture_option(attach, a.attach.save_capture);
   attach->add_option("-i,--interval", a.attach.interval,
                      "Also print a compact report this often while tracing: 5 (seconds), 500ms")
       ->type_name("DURATION")
@@ -131,6 +136,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   add_output_options(report, a.report.json, a.report.output);
   add_all_threads_flag(report, a.report.all_threads);
   add_picture_options(report, a.report.pictures);
+  add_policy_options(report, a.report.policy);
   report->add_option("--debug-dir", a.report.debug_dirs,
                      "Name stack frames of stripped binaries from separate debug files in DIR "
                      "(DIR/.build-id/xx/rest.debug, or the binary's .gnu_debuglink name in DIR, "

@@ -90,6 +90,7 @@ struct ReportArgs {
   std::string output;
   bool all_threads = false;
   PictureArgs pictures;
+  PolicyArgs policy;  // judges the capture as attach would have
   std::vector<std::string> debug_dirs;  // --debug-dir: where separate debug files are
 };
 
@@ -138,6 +139,7 @@ void add_output_options(CLI::App* cmd, bool& json, std::string& output);
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
 // --hist and --folded, shared by attach, run and report.
 void add_picture_options(CLI::App* cmd, PictureArgs& pictures);
+void add_save_capture_option(CLI::App* cmd, std::string& file);
 // --timeline and --timeline-limit, shared by attach and run.
 void add_timeline_options(CLI::App* cmd, TimelineArgs& timeline);
 

@@ -37,7 +37,7 @@ _iotrace_command_opts() {
         demo)
             echo "-h --help -d --duration --json -o --output" ;;
         report)
-            echo "-h --help --json -o --output --all-threads --hist --folded --pprof --debug-dir" ;;
+            echo "-h --help --json -o --output --all-threads --hist --folded --pprof --debug-dir $_iotrace_policy_opts" ;;
         diff)
             echo "-h --help --json -o --output --threshold --min-calls --fail-on --policy
                   --junit" ;;

@@ -145,6 +145,11 @@ complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
 complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'
 complete -c iotrace -n $c -l debug-dir -x -a '(__fish_complete_directories)' -d 'Name stripped frames from debug files in DIR'
+complete -c iotrace -n $c -l fail-on -x -a '(__iotrace_finding_ids)' -d 'Fail on these finding ids or severities'
+complete -c iotrace -n $c -l max-stall -x -a '10ms 20ms 50ms 100ms' -d 'Fail on a longer loop iteration'
+complete -c iotrace -n $c -l max-syscalls-per-op -x -a '2 4 8 16' -d 'Fail above N syscalls per operation'
+complete -c iotrace -n $c -l policy -r -F -d 'Read rules and suppressions from FILE'
+complete -c iotrace -n $c -l junit -r -F -d 'Also write JUnit XML to FILE'
 
 # diff
 set -l c '__fish_seen_subcommand_from diff'

@@ -13,14 +13,15 @@ build=${BUILD_DIR:-$top/build-arm64}
 # Host tools (the BPF object is built by the host's clang and bpftool), the cross compiler,
 # qemu-user for running arm64 programs here, and the arm64 libraries.
 host_packages="cmake pkg-config clang llvm bpftool crossbuild-essential-arm64 qemu-user-static
-libcli11-dev nlohmann-json3-dev"
+libcli11-dev nlohmann-json3-dev protobuf-compiler golang-github-google-pprof-dev"
 # prometheus-cpp-dev is not among them: it depends on the package civetweb (a program, not
 # Multi-Arch), so apt replaces civetweb:amd64 with civetweb:arm64 and removes the host's
 # prometheus-cpp-dev. Its arm64 files are extracted into the build tree instead (below), over
 # its arm64 dependencies, which install side by side.
 arm64_packages="libbpf-dev libelf-dev libdw-dev zlib1g-dev libfmt-dev liburing-dev
 libcpp-httplib-dev libssl-dev libgtest-dev libpython3.11-dev libprometheus-cpp-core1.0
-libprometheus-cpp-pull1.0 libprometheus-cpp-push1.0 libcivetweb-dev libcurl4-openssl-dev"
+libprometheus-cpp-pull1.0 libprometheus-cpp-push1.0 libcivetweb-dev libcurl4-openssl-dev
+libyaml-cpp-dev libcap-dev libcrypt-dev libprotobuf-dev"
 missing=""
 for p in $host_packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

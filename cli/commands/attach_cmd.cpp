@@ -111,9 +111,21 @@ int run_report(const AppArgs& args) {
   if (!a.debug_dirs.empty()) resolve_from_debug_dirs(capture.value(), a.debug_dirs);
   ReportOptions opts;
   opts.all_threads = a.all_threads;
+  Policy policy = build_policy(a.policy);
   write_pictures(capture.value(), a.pictures);
-  emit_report(build_report(capture.value(), opts), {a.json, a.output, {}, a.pictures});
-  return k_exit_ok;
+  Report report = build_report(capture.value(), opts);
+  OutputOptions out{a.json, a.output, {}, a.pictures};
+  if (!policy.has_rules() && a.policy.junit.empty()) {
+    emit_report(report, out);
+    return k_exit_ok;
+  }
+  // The capture judged as attach would have judged the trace (--max-stall judges the stalls
+  // the capture recorded, at the threshold it was traced with).
+  CiRun ci;
+  ci.suite_name = "iotrace report " + a.capture;
+  ci.timestamp = utc_timestamp_now();
+  ci.time_s = static_cast<double>(report.duration_ns) / 1e9;
+  return finish_ci_run(report, out, policy, a.policy.junit, ci);
 }
 
 }  // namespace iotrace::cli

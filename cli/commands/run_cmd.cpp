@@ -325,10 +325,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--user", a.user,
                   "Run the command as USER (needs root; default: $SUDO_USER when set)")
       ->type_name("USER");
-  run->add_option("--save-capture", a.save_capture,
-                  "Also save the raw capture as JSON (replay it with 'iotrace report', compare "
-                  "runs with 'iotrace diff')")
-      ->type_name("FILE");
+  add_save_capture_option(run, a.save_capture);
   add_all_threads_flag(run, a.all_threads);
   add_picture_options(run, a.pictures);
   add_timeline_options(run, a.timeline);

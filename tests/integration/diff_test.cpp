@@ -135,3 +135,20 @@ TEST_F(DiffTest, ReportRefusesAJsonReportAndRendersItsCapture) {
   auto first = nlohmann::json::parse(in);
   EXPECT_EQ(again["processes"][0]["model"], first["processes"][0]["model"]);
 }
+
+// report takes the policy options and judges a saved capture as attach judged the trace: the
+// blocking loop fails --fail-on blocking-call-on-loop (JUnit says which rule), its offloaded
+// twin passes.
+TEST_F(DiffTest, ReportJudgesASavedCaptureWithThePolicyOptions) {
+  const std::string junit = tmp_ + "/report-junit.xml";
+  TraceResult r = run_iotrace({"report", "--fail-on", "blocking-call-on-loop", "--junit", junit, blocking_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::ifstream in(junit);
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(xml.find("blocking-call-on-loop"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure"), std::string::npos) << xml;
+  r = run_iotrace({"report", "--fail-on", "blocking-call-on-loop", offloaded_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = run_iotrace({"report", "--fail-on", "no-such-finding", blocking_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}

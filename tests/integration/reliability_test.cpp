@@ -343,6 +343,12 @@ TEST_F(Reliability, ThreadChurnCountsStayExact) {
       if (s.at("syscall") == "getppid") getppid += s.at("calls").get<uint64_t>();
   EXPECT_EQ(threads, fp.at("threads_seen").get<uint64_t>());
   EXPECT_EQ(getppid, 20000u);
+  // report takes --all-threads as attach does: every worker its own entry again
+  TraceResult all = run_iotrace({"report", "--json", "--all-threads", capture});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  auto aj = nlohmann::json::parse(all.out, nullptr, false);
+  ASSERT_TRUE(aj.is_object());
+  EXPECT_GE(aj.at("processes").at(0).at("threads").size(), 2000u);
   RecordProperty("seconds", std::to_string(std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - t0).count()));
 }

@@ -161,14 +161,20 @@ TEST_F(ExporterTls, PrometheusScrapesOverTlsWithBasicAuthAndNothingLeaksWithout)
   ASSERT_TRUE(eventually(60, [&] {
     return (got = prom_query(prom_port, "iotrace_exporter_windows_total{job=\"iotrace\"}")).size() > 0;
   })) << "Prometheus never scraped the exporter over TLS";
-  json up = prom_query(prom_port, "up");
+  // Each job's scrapes are its own: wait until both have been tried.
   std::map<std::string, std::string> up_of;
-  for (const auto& s : up) up_of[s["metric"]["job"]] = s["value"][1];
+  ASSERT_TRUE(eventually(60, [&] {
+    up_of.clear();
+    for (const auto& s : prom_query(prom_port, "up")) up_of[s["metric"]["job"]] = s["value"][1];
+    return up_of.count("iotrace") && up_of.count("intruder");
+  })) << "Prometheus never tried both jobs";
   EXPECT_EQ(up_of["iotrace"], "1");
   EXPECT_EQ(up_of["intruder"], "0") << "a wrong password was let in";
   EXPECT_EQ(prom_query(prom_port, "iotrace_exporter_windows_total{job=\"intruder\"}").size(), 0u);
-  EXPECT_GT(prom_query(prom_port, "iotrace_exporter_http_refused_total{job=\"iotrace\",reason=\"unauthorized\"} > 0").size(), 0u)
-      << "the exporter counts the refused scrapes";
+  EXPECT_TRUE(eventually(30, [&] {
+    return prom_query(prom_port, "iotrace_exporter_http_refused_total{job=\"iotrace\",reason=\"unauthorized\"} > 0")
+               .size() > 0;
+  })) << "the exporter counts the refused scrapes";
 }
 
 TEST_F(ExporterTls, EveryWebConfigOfTheManPageIsAcceptedByPromtoolAndTheExporter) {

@@ -1,19 +1,33 @@
-# Case body for cases/python-asyncio{,-blocking,-sync-client}.sh, sourced after rw_init with
-# MODE set (correct|blocking|sync-client): the asyncio server on a free port, wrk with
-# CONNS (default 10) keep-alive connections; sync-client also starts the slow backend.
+# Case body for cases/python-asyncio{,-blocking,-sync-client,-sync-client-dns}.sh, sourced
+# after rw_init with MODE set (correct|blocking|sync-client|sync-client-dns): the asyncio
+# server on a free port, wrk with CONNS (default 10) keep-alive connections; sync-client
+# also starts the slow backend. sync-client-dns names the backend backend.test, answered by a
+# dnsmasq on 127.0.0.1:53 that the server's own mount namespace's /etc/resolv.conf names
+# (the host's resolver is left alone).
 source "$RW_TOP/tests/realworld/programs/runtime-common/load_summary.inc.sh"
 rw_need_pkgs python3 wrk curl strace
 
 PORT=$(rw_free_port)
 BACKEND_ARGS=()
-if [ "$MODE" = sync-client ]; then
+if [ "$MODE" = sync-client ] || [ "$MODE" = sync-client-dns ]; then
   BACKEND_PORT=$(rw_free_port)
   rw_bg backend /usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/backend.py" "$BACKEND_PORT"
   rw_wait_port "$BACKEND_PORT"
   BACKEND_ARGS=("$BACKEND_PORT")
 fi
-rw_bg pyasyncio /usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/server.py" \
-  "$MODE" "$PORT" "${BACKEND_ARGS[@]}"
+SERVER_CMD=(/usr/bin/python3 "$RW_TOP/tests/realworld/programs/python-asyncio/server.py" "$MODE" "$PORT"
+  "${BACKEND_ARGS[@]}")
+if [ "$MODE" = sync-client-dns ]; then
+  rw_need_pkgs dnsmasq-base util-linux
+  rw_bg dns dnsmasq --keep-in-foreground --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
+    --bind-interfaces --no-resolv --no-hosts --address=/backend.test/127.0.0.1 --log-facility=-
+  sleep 0.5
+  printf 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n' > "$WORK/resolv.conf"
+  # unshare and sh exec: the server keeps the pid started here
+  SERVER_CMD=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$WORK/resolv.conf"
+    "${SERVER_CMD[@]}")
+fi
+rw_bg pyasyncio "${SERVER_CMD[@]}"
 rw_wait_http "http://127.0.0.1:$PORT/"
 SERVER=${RW_PID[pyasyncio]}
 
@@ -37,5 +51,8 @@ rw_snapshot "$SERVER"
              for (k in slow) print "   tid " k " >= 20ms: " slow[k] }' "$WORK/py.strace" | sort
   grep -o 'epoll_ctl([0-9]*, EPOLL_CTL_[A-Z]*' "$WORK/py.strace" | sed 's/.*, //' |
     sort | uniq -c | sed 's/^ */   epoll_ctl /'
+  # Resolver traffic: calls naming port 53, and the getaddrinfo calls' UDP exchanges.
+  echo "   calls naming port 53: $(grep -c 'htons(53)' "$WORK/py.strace")"
+  grep 'htons(53)' "$WORK/py.strace" | head -3 | sed 's/^/   /'
 } >> "$OUTDIR/evidence.txt" || true  # evidence is best effort: a grep that finds nothing must not end the case
 rt_load_summary

@@ -63,6 +63,10 @@ async def main(mode, port):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "sync-client":
         backend = "http://127.0.0.1:%s/" % sys.argv[3]
+    elif len(sys.argv) == 4 and sys.argv[1] == "sync-client-dns":
+        # as sync-client, but the backend is named: every call resolves backend.test with
+        # getaddrinfo, which asks the resolver of /etc/resolv.conf (not in /etc/hosts)
+        backend = "http://backend.test:%s/" % sys.argv[3]
     elif len(sys.argv) != 3 or sys.argv[1] not in ("correct", "blocking"):
-        sys.exit("usage: server.py correct|blocking PORT | sync-client PORT BACKEND_PORT")
+        sys.exit("usage: server.py correct|blocking PORT | sync-client|sync-client-dns PORT BACKEND_PORT")
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))

@@ -30,6 +30,10 @@ constexpr double k_pool_min_rate = 10.0, k_pool_min_time_share = 0.05;
 // Rule 2: one-fd polls (waits on single connections) at most this share of multiplexed waits
 // for a thread that also serves non-blocking sockets from its multiplexer.
 constexpr uint64_t k_single_polls_per_wait_denominator = 4;
+// A synchronous resolver (glibc's) polls its one UDP socket about three times per lookup (the
+// query out, the A and AAAA answers in): that many one-fd polls per query the thread itself
+// sent to port 53 are the resolver's, not waits on connections it serves.
+constexpr uint64_t k_resolver_polls_per_query = 4;
 
 double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
@@ -170,8 +174,9 @@ bool is_event_loop(const ThreadProfile& p, const RoleContext& ctx) {
   // writes, waited for in the multiplexer rather than one by one in one-fd polls; then its
   // blocking calls (a synchronous client call in a handler) are calls on the loop
   const uint64_t waits = multiplexed_waits(p);
+  const uint64_t resolver_polls = std::min(p.poll_single_calls, k_resolver_polls_per_query * p.thread->dns_udp53);
   if (p.sock_nonblock_calls >= k_min_calls && waits > 0 &&
-      p.poll_single_calls * k_single_polls_per_wait_denominator <= waits)
+      (p.poll_single_calls - resolver_polls) * k_single_polls_per_wait_denominator <= waits)
     return true;
   // or it registers the connections it serves with its own epoll instance, whatever mode
   // they are in while it serves them (the JDK's HttpServer dispatcher switches a connection

@@ -10,6 +10,7 @@ namespace iotrace {
 namespace {
 
 using test::CaptureBuilder;
+using test::k_ms;
 using Strings = std::vector<std::string>;
 
 constexpr int k_op_read = 22;  // IORING_OP_READ
@@ -489,6 +490,32 @@ TEST(Classify, NoServiceVerdictWithoutChildren) {
   b.process(850, "solo");
   blocking_conn_thread(b, 850, 850);
   EXPECT_FALSE(b.report().service.has_value());
+}
+
+// An asyncio loop whose handler resolves a name and calls a backend synchronously, with the
+// figures of the real capture (tests/fixtures/realworld/python-asyncio-sync-client-dns): glibc's
+// resolver polls its UDP socket three times a lookup, so the thread has more one-fd polls than
+// epoll waits; they are the resolver's (it sent the queries to port 53 itself), not waits on
+// connections, and the thread is still the loop, with its synchronous DNS as a finding.
+TEST(Classify, AResolversPollsDoNotUnmakeALoop) {
+  CaptureBuilder b;
+  b.process(200, "python3");
+  auto& t = b.thread(200, 201, "python3");
+  t.loop = true;
+  t.dns_udp53 = 265;
+  b.row(201, "epoll_wait", 138, FdKind::epoll, 100000).arg_max = 6;
+  b.row(201, "poll", 795, FdKind::none, 10000).arg_max = 1;
+  b.row(201, "recvfrom", 279, FdKind::tcp).nonblock = true;  // the served connections
+  b.row(201, "sendto", 265, FdKind::tcp).nonblock = true;
+  b.row(201, "recvfrom", 265, FdKind::tcp, 20 * k_ms);       // the backend's blocking socket
+  b.row(201, "connect", 265, FdKind::udp);                   // the resolver's
+  b.row(201, "recvfrom", 530, FdKind::udp).nonblock = true;
+  Report rep = b.report();
+  EXPECT_EQ(thread_model(rep.processes[0], 201).role, "event-loop");
+  EXPECT_EQ(rep.processes[0].model.model, "epoll");
+  // the same thread without the queries: its one-fd polls are waits on connections
+  b.capture().threads[0].dns_udp53 = 0;
+  EXPECT_NE(thread_model(b.report().processes[0], 201).role, "event-loop");
 }
 
 }  // namespace

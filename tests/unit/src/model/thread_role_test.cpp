@@ -57,32 +57,6 @@ TEST(ThreadRole, SelectOnTheListenerThenBlockingSocketsIsNotALoop) {
   EXPECT_NE(model_of(p, 101).sentence.find("only hand it new connections"), std::string::npos);
 }
 
-// An asyncio loop whose handler resolves a name and calls a backend synchronously, with the
-// figures of the real capture (tests/fixtures/realworld/python-asyncio-sync-client-dns): glibc's
-// resolver polls its UDP socket three times a lookup, so the thread has more one-fd polls than
-// epoll waits; they are the resolver's (it sent the queries to port 53 itself), not waits on
-// connections, and the thread is still the loop, with its synchronous DNS as a finding.
-TEST(ThreadRole, AResolversPollsDoNotUnmakeALoop) {
-  CaptureBuilder b;
-  b.process(200, "python3");
-  auto& t = b.thread(200, 201, "python3");
-  t.loop = true;
-  t.dns_udp53 = 265;
-  b.row(201, "epoll_wait", 138, FdKind::epoll, 100000).arg_max = 6;
-  b.row(201, "poll", 795, FdKind::none, 10000).arg_max = 1;
-  b.row(201, "recvfrom", 279, FdKind::tcp).nonblock = true;  // the served connections
-  b.row(201, "sendto", 265, FdKind::tcp).nonblock = true;
-  b.row(201, "recvfrom", 265, FdKind::tcp, 20 * k_ms);       // the backend's blocking socket
-  b.row(201, "connect", 265, FdKind::udp);                   // the resolver's
-  b.row(201, "recvfrom", 530, FdKind::udp).nonblock = true;
-  Report rep = b.report();
-  EXPECT_EQ(model_of(rep.processes[0], 201).role, "event-loop");
-  EXPECT_EQ(rep.processes[0].model.model, "epoll");
-  // the same thread without the queries: its one-fd polls are waits on connections
-  b.capture().threads[0].dns_udp53 = 0;
-  EXPECT_NE(model_of(b.report().processes[0], 201).role, "event-loop");
-}
-
 // A thread that only drives its own file I/O through io_uring (fio's job thread).
 TEST(ThreadRole, FileOnlyIoUringIsAsyncIoWithoutLoopFindings) {
   CaptureBuilder b;

@@ -82,7 +82,7 @@ TEST_F(ModelTest, BusyPoll) {
   REQUIRE_BPF();
   json r = trace("wl_busypoll");
   const auto& p = root(r);
-  EXPECT_EQ(p.at("model").at("model"), "busy-poll") << p.at("model").dump();
+  EXPECT_EQ(p.at("model").at("model"), "busy-poll") << p.at("model").dump() << p.at("syscalls").dump().substr(0, 3000);
   const auto& t = only_thread(p);
   EXPECT_EQ(t.at("role"), "event-loop");
   EXPECT_EQ(t.at("model"), "busy-poll");

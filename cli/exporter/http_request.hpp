@@ -55,6 +55,5 @@ struct HttpResponse {
 // The bytes of a response; the body is left out for HEAD (its length is still given).
 std::string serialize_response(const HttpResponse& r, bool keep_alive, bool head,
                                const std::vector<std::pair<std::string, std::string>>& extra_headers);
-const char* status_text(int status);
 
 }  // namespace iotrace::cli

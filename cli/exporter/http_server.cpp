@@ -102,7 +102,11 @@ struct HttpServer::Impl {
   Io tls_result(Conn& c, int rc, bool reading) {
     int e = SSL_get_error(c.ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-      (reading ? c.read_wants_write : c.write_wants_read) = reading ? e == SSL_ERROR_WANT_WRITE : e == SSL_ERROR_WANT_READ;
+      // a read may need to send a record first, a write to receive one
+      if (reading)
+        c.read_wants_write = e == SSL_ERROR_WANT_WRITE;
+      else
+        c.write_wants_read = e == SSL_ERROR_WANT_READ;
       return Io::again;
     }
     if (e == SSL_ERROR_ZERO_RETURN) return Io::eof;

@@ -18,10 +18,6 @@ std::vector<cap_value_t> wanted() {
 
 }  // namespace
 
-const char* tracing_capabilities() {
-  return "cap_bpf, cap_perfmon, cap_sys_resource, cap_sys_ptrace, cap_dac_read_search";
-}
-
 std::string keep_only_tracing_capabilities() {
   const std::vector<cap_value_t> keep = wanted();
   auto kept = [&](cap_value_t c) {

@@ -47,9 +47,6 @@ std::vector<std::string> man_page_web_configs() {
 class ExporterTls : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/iotrace-tls-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     // A CA, a server certificate for 127.0.0.1 it signed, and a client certificate, named as
     // the man page's examples name them (relative to the configuration's directory).
     int rc = 0;
@@ -79,7 +76,6 @@ class ExporterTls : public ::testing::Test {
       close(target_.in);
       if (wait_exit(target_.pid, 5000) < 0) kill(target_.pid, SIGKILL);
     }
-    std::filesystem::remove_all(dir_);
   }
 
   void start_target() {
@@ -110,7 +106,9 @@ class ExporterTls : public ::testing::Test {
   }
 
 
-  std::string dir_, target_pid_;
+  TempDir tmp_{"iotrace-tls"};
+  const std::string dir_ = tmp_.path;
+  std::string target_pid_;
   int port_ = 0;
   Child exporter_, prometheus_, target_;
 };

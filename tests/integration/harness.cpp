@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,5 +264,14 @@ std::string shell(const std::string& cmd, int* rc) {
   if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
 }
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
+  path = tmpl;
+  chmod(path.c_str(), 0755);
+}
+
+TempDir::~TempDir() { (void)!system(("rm -rf '" + path + "'").c_str()); }
 
 }  // namespace itest

@@ -57,6 +57,16 @@ struct TraceSpec {
 };
 TraceResult trace_workload(const TraceSpec& spec);
 
+// A scratch directory under /tmp (mode 0755: workloads run as another user can enter it),
+// removed with everything in it at the end.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const std::string& prefix = "iotrace");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
 // Runs a shell command; returns its stdout and stderr together, and its exit code in *rc.
 std::string shell(const std::string& cmd, int* rc = nullptr);
 

@@ -13,7 +13,6 @@
 #include "harness.hpp"
 
 using namespace itest;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -44,12 +43,6 @@ uint64_t pprof_total_ns(const std::string& raw) {
 
 class PictureOptions : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/iotrace-pictures-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   std::vector<std::string> pictures(const std::string& name) const {
     return {"--hist", "--folded", path(name + ".folded"), "--pprof", path(name + ".pb.gz"), "-o", path(name + ".txt")};
@@ -69,7 +62,8 @@ class PictureOptions : public ::testing::Test {
     EXPECT_NE(slurp(path(name + ".txt")).find(" : count     distribution"), std::string::npos)
         << name << ": --hist printed no histogram";
   }
-  std::string dir_;
+  TempDir tmp_{"iotrace-pictures"};
+  const std::string dir_ = tmp_.path;
 };
 
 TEST_F(PictureOptions, RunAttachAndReportWriteTheFoldedStacksAndTheSameProfile) {

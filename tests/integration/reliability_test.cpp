@@ -63,17 +63,6 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// A scratch directory that nobody (uid 65534) can enter, removed at the end.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/iotrace-rel-XXXXXX";
-    path = mkdtemp(tmpl);
-    chmod(path.c_str(), 0755);
-  }
-  ~TempDir() { (void)!system(("rm -rf '" + path + "'").c_str()); }
-};
-
 // An iotrace attached to a workload that is ready but not yet started.
 struct Attached {
   Child w, t;

@@ -191,7 +191,6 @@ void flagged_findings(const Capture& c, const ProcessReport& pr, const std::set<
     // a risk was fast each time: its time on CPU is the loop's ordinary work, and it is severe
     // only when its calls, each too short to flag, slept a real share of the loop's time
     if (id == "blocking-risk-on-loop") f.severity = severity_by_cost(fc.sleep_ns, 0, loop_ns, f.severity);
-    if (id == "sync-dns-on-loop") f.severity = std::max(f.severity, Severity::medium);
     if (id != "preempted-on-loop" && id != "lock-wait-on-loop") f.advice = runtime_advice(rt, f.advice);
     out.push_back(std::move(f));
   }

@@ -156,6 +156,10 @@ start_tracer() {
       "$IOTRACE" attach "$pid" --json >"$o" 2>"$e" &
       RPID=$!; STARTED+=("$RPID")
       wait_for "$e" 'attached' 30 || { WHY="no 'attached' line: $(tail -2 "$e" | tr '\n' ' ')"; return 1; } ;;
+    loopwatch)
+      "$IOTRACE" attach "$pid" --loop-watch --json >"$o" 2>"$e" &
+      RPID=$!; STARTED+=("$RPID")
+      wait_for "$e" 'attached' 30 || { WHY="no 'attached' line: $(tail -2 "$e" | tr '\n' ' ')"; return 1; } ;;
     floor)
       "$FLOOR" "$pid" >"$o" 2>"$e" &
       RPID=$!; STARTED+=("$RPID")
@@ -276,6 +280,7 @@ label() {
   case $1 in
     none) echo "untraced" ;;
     iotrace) echo "iotrace attach" ;;
+    loopwatch) echo "iotrace attach --loop-watch" ;;
     bpftrace) echo "bpftrace count (sys_enter)" ;;
     bpftrace-lat) echo "bpftrace count+latency hist (enter+exit)" ;;
     floor) echo "floor: tp_btf enter+exit, tgid filter only (bench/floor)" ;;
@@ -286,7 +291,7 @@ label() {
 
 # ---- section 2: cost to processes that are not traced --------------------------------------
 section2() {
-  local tools=(none iotrace bpftrace floor perf) rep i k tool idle tag ns mode f1 f2 m
+  local tools=(none iotrace loopwatch bpftrace floor perf) rep i k tool idle tag ns mode f1 f2 m
   echo "## 2. Cost to an untraced process while the tracer watches another (idle) pid"
   echo
   echo "not traced, run as \`${PIN[*]}\`: the getppid loop (${N_FAST} calls) and a pipe ping-pong with a forked child on the same CPU (${N_PING} parent calls, each with a context switch; ns per parent call); the tracer watches an idle 'sleep' process"

@@ -8,7 +8,10 @@
 #
 #   bench/run_throughput.sh [IOTRACE] [PAIRS] [--iotrace PATH] [--bindir DIR] [--pairs N]
 #       [--requests N] [--slow-requests N] [--connections N] [--server redis|epoll|both]
-#       [--tracers iotrace,floor,bpftrace,perf,strace] [--port P] [--keep]
+#       [--tracers iotrace,loopwatch,floor,bpftrace,perf,strace] [--port P] [--keep]
+#
+# loopwatch is iotrace attach --loop-watch: the waits' own tracepoints and loop threads'
+# context switches instead of every syscall.
 #
 # Needs root. Prints a Markdown report on stdout; progress goes to stderr.
 set -u
@@ -61,8 +64,8 @@ case $SERVERS in
 esac
 IFS=, read -r -a TOOLS <<<"$TRACERS"
 for t in "${TOOLS[@]}"; do
-  case $t in iotrace|floor|bpftrace|perf|strace) ;;
-    *) echo "run_throughput: error: unknown tracer '$t' (iotrace, floor, bpftrace, perf, strace)" >&2; exit 64 ;;
+  case $t in iotrace|loopwatch|floor|bpftrace|perf|strace) ;;
+    *) echo "run_throughput: error: unknown tracer '$t' (iotrace, loopwatch, floor, bpftrace, perf, strace)" >&2; exit 64 ;;
   esac
 done
 ((${#TOOLS[@]})) || { echo "run_throughput: error: --tracers is empty" >&2; exit 64; }
@@ -218,6 +221,7 @@ load() {
 label() {
   case $1 in
     iotrace) echo "iotrace attach PID --json" ;;
+    loopwatch) echo "iotrace attach PID --loop-watch --json" ;;
     floor) echo "floor PID (empty tp_btf enter+exit, tgid filter)" ;;
     bpftrace) echo "bpftrace count (raw_syscalls:sys_enter)" ;;
     perf) echo "perf trace -s -p PID" ;;
@@ -237,6 +241,10 @@ start_tracer() {
     iotrace)
       # --json only changes the format of the report at exit; it gives exact counts
       "$IOTRACE" attach "$pid" --json >"$o" 2>"$e" &
+      RPID=$!; STARTED+=("$RPID")
+      wait_for "$e" 'attached' 30 "$RPID" || { WHY="$(gone)no 'attached' line: $(tail -2 "$e" | tr '\n' ' ')"; return 1; } ;;
+    loopwatch)
+      "$IOTRACE" attach "$pid" --loop-watch --json >"$o" 2>"$e" &
       RPID=$!; STARTED+=("$RPID")
       wait_for "$e" 'attached' 30 "$RPID" || { WHY="$(gone)no 'attached' line: $(tail -2 "$e" | tr '\n' ' ')"; return 1; } ;;
     floor)
@@ -267,7 +275,7 @@ start_tracer() {
 counted() {
   local o="$WORK/$2.tool.out"
   case $1 in
-    iotrace) jq '[.processes[].syscalls[].calls] | add // 0' "$o" 2>/dev/null || echo - ;;
+    iotrace|loopwatch) jq '[.processes[].syscalls[].calls] | add // 0' "$o" 2>/dev/null || echo - ;;
     floor) sed -nE 's/.*exits=([0-9]+).*/\1/p' "$o" ;;
     bpftrace) awk '/^@\[/ {s += $NF} END {print s + 0}' "$o" ;;
     perf) awk '/^ *syscall +calls/ {seen = 1; next} seen && $1 ~ /^[a-z_0-9]+$/ && $2 ~ /^[0-9]+$/ {s += $2}

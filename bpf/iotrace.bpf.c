@@ -18,5 +18,6 @@
 #include "syscalls.bpf.h"
 #include "sched.bpf.h"
 #include "io_uring.bpf.h"
+#include "loop_watch.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

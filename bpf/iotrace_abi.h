@@ -35,6 +35,8 @@
 #define IOT_FN_GETHOSTBYNAME_R 3
 #define IOT_FN_GETHOSTBYNAME2_R 4
 #define IOT_FN_COUNT 5
+/* The loop watch's pseudo syscall number for a sleep outside any syscall (a page fault). */
+#define IOT_NR_FAULT 0x7fff
 
 /* The kind of file an fd refers to, found in the kernel at the call. */
 #define IOT_FD_NONE 0        /* the syscall takes no fd */
@@ -189,6 +191,24 @@ struct iot_thread {
 	__u64 tl_sched_a; /* sched_mark() at tl_tick_ns */
 	__u64 tl_sched_b;
 	__u64 tl_sched_c;
+	/* loop iterations (from one wait's return to the next wait's entry), in both tiers */
+	__u64 iters;
+	__u64 iter_hist[IOT_HIST_SLOTS];
+	/* loop watch (cfg_loop_watch): the call a loop thread sleeps in inside an iteration, seen at
+	 * sched_switch. Consecutive sleeps at one call site add up to one call, closed when the
+	 * thread sleeps elsewhere or waits again. */
+	__u64 lw_call_ns;   /* off CPU so far in the open call; 0 with lw_call_start_ns 0: none */
+	__u64 lw_call_start_ns;
+	__u64 lw_call_sleep_ns;
+	__u64 lw_call_runq_ns;
+	__u64 lw_off_ns;    /* when it went off CPU asleep inside an iteration; 0: it did not */
+	__u64 lw_sp_words[IOT_SP_WORDS];
+	__s32 lw_call_nr;
+	__s32 lw_call_stack;
+	__u8 lw_call_fd_kind;
+	__u8 pad4[7];
+	__u64 lw_copy_ns; /* when a stack was last copied at a sleep whose site the kernel lacked */
+	__u64 lw_call_rd0; /* cfg_runq_from_task: the task's run_delay when the open call began */
 };
 
 #define IOT_THR_EXITED 1u

@@ -31,6 +31,8 @@ const volatile __u32 cfg_sched_from_task = 0;
 /* Thread rows are in task storage (the tp_btf syscall programs are loaded). */
 const volatile __u32 cfg_tls = 0;
 const volatile __u64 cfg_stall_ns = 0; /* 0: stall detection off */
+/* The loop watch's programs run instead of the syscall programs (loop_watch.bpf.h). */
+const volatile __u32 cfg_loop_watch = 0;
 const volatile __u64 cfg_block_ns = 0; /* 0: flagged-call detection off */
 /* The running architecture's numbers (-1: it lacks the call), passed in so this file carries no
  * syscall table of its own. */

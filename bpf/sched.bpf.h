@@ -6,6 +6,8 @@
 #ifndef IOTRACE_SCHED_BPF_H
 #define IOTRACE_SCHED_BPF_H
 
+static __always_inline void lw_close_call(struct iot_thread *t); /* loop_watch.bpf.h */
+
 /* direct: prev and next are BTF pointers (tp_btf) and can be read with plain loads. */
 static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 				      struct task_struct *next, unsigned int prev_state, bool direct)
@@ -82,6 +84,9 @@ static __always_inline void on_exit(struct task_struct *task, bool direct)
 
 		t->flags |= IOT_THR_EXITED;
 		t->last_ns = bpf_ktime_get_ns();
+		/* the loop watch's call in progress when a loop thread leaves between waits */
+		if (cfg_loop_watch && direct)
+			lw_close_call(t);
 		/* The task is current and will not be seen switching out again as a target: close
 		 * its stretch on CPU here, and bring its split up to date. */
 		if (t->oncpu_since_ns) {

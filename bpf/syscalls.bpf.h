@@ -116,6 +116,33 @@ static __always_inline void tl_iteration(struct iot_thread *t, __u32 tid, __u64 
 	tl_submit(e);
 }
 
+/* A loop thread enters its next wait: the iteration since the last one ends. */
+static __always_inline void end_iteration(struct iot_thread *t, __u32 tid, __u64 now, bool direct)
+{
+	__u64 dur = now - t->wait_exit_ns;
+	bool stall = cfg_stall_ns && dur >= cfg_stall_ns;
+
+	t->iters++;
+	t->iter_hist[log2_slot(dur)]++;
+	if (stall)
+		emit_stall(t, tid, now, direct);
+	if (cfg_timeline)
+		tl_iteration(t, tid, now, stall, direct);
+}
+
+/* A wait returned: a new iteration begins. */
+static __always_inline void begin_iteration(struct iot_thread *t, __u64 now, bool direct)
+{
+	t->flags |= IOT_THR_LOOP;
+	t->wait_exit_ns = now;
+	t->iter_sys_ns = 0;
+	t->iter_max_sys_ns = 0;
+	t->iter_max_nr = -1;
+	t->iter_max_stack = -1;
+	sched_mark(t, &t->iter_sched_a, &t->iter_sched_b, &t->iter_sched_c, direct);
+	t->iter_cpu_base = cpu_now(t, now);
+}
+
 /* direct: regs is a BTF pointer (tp_btf) and can be read with plain loads. */
 static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr, bool direct)
 {
@@ -155,13 +182,9 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 		sched_mark(t, &t->sys_sched_a, &t->sys_sched_b, &t->sys_sched_c, direct);
 	if (is_wait(t, nr) && t->wait_exit_ns) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		bool stall = cfg_stall_ns && now - t->wait_exit_ns >= cfg_stall_ns;
 
 		check_et_drained(ctx, t, tid);
-		if (stall)
-			emit_stall(t, tid, now, direct);
-		if (cfg_timeline)
-			tl_iteration(t, tid, now, stall, direct);
+		end_iteration(t, tid, now, direct);
 	}
 	t->sys_start_ns = now;
 	return 0;
@@ -183,6 +206,44 @@ static __always_inline struct iot_stats *stats_row(struct iot_stats_key *key)
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&iot_stats, key);
+}
+
+/* One completed call in the thread's row for (syscall, fd kind, blocking mode). */
+static __always_inline void count_call(struct iot_thread *t, __u32 tid, long nr, __u64 lat, long ret)
+{
+	struct iot_stats_key key = {.tid = tid, .nr = nr, .fd_kind = t->sys_fd_kind, .nonblock = t->sys_nonblock};
+	struct iot_stats *s = stats_row(&key);
+	__u64 size;
+	__u8 sz;
+
+	if (!s)
+		return;
+	s->calls++;
+	s->total_ns += lat;
+	if (lat > s->max_ns)
+		s->max_ns = lat;
+	s->hist[log2_slot(lat)]++;
+	if (ret < 0) {
+		if (ret == -IOT_EAGAIN)
+			s->err_eagain++;
+		else if (ret == -IOT_EINTR)
+			s->err_eintr++;
+		else
+			s->err_other++;
+	} else if (ret == 0) {
+		s->zero_ret++;
+	} else if (bit_set(cfg_data_sys, nr)) {
+		s->bytes += ret;
+	} else {
+		s->ret_sum += ret;
+	}
+	sz = size_arg_of(nr);
+	if (sz) {
+		size = sys_arg(t, sz);
+		s->arg_sum += size;
+		if (size > s->arg_max)
+			s->arg_max = size;
+	}
 }
 
 static __always_inline void note_epoll_ctl(struct iot_thread *t)
@@ -289,11 +350,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
-	struct iot_stats_key key = {};
-	struct iot_stats *s;
-	__u64 lat, size = 0;
+	__u64 lat;
 	long nr;
-	__u8 sz;
 
 	if (!t || t->sys_nr < 0)
 		return 0;
@@ -302,39 +360,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 	lat = now - t->sys_start_ns;
 	t->last_ns = now;
 
-	key.tid = tid;
-	key.nr = nr;
-	key.fd_kind = t->sys_fd_kind;
-	key.nonblock = t->sys_nonblock;
-	s = stats_row(&key);
-	if (s) {
-		s->calls++;
-		s->total_ns += lat;
-		if (lat > s->max_ns)
-			s->max_ns = lat;
-		s->hist[log2_slot(lat)]++;
-		if (ret < 0) {
-			if (ret == -IOT_EAGAIN)
-				s->err_eagain++;
-			else if (ret == -IOT_EINTR)
-				s->err_eintr++;
-			else
-				s->err_other++;
-		} else if (ret == 0) {
-			s->zero_ret++;
-		} else if (bit_set(cfg_data_sys, nr)) {
-			s->bytes += ret;
-		} else {
-			s->ret_sum += ret;
-		}
-		sz = size_arg_of(nr);
-		if (sz) {
-			size = sys_arg(t, sz);
-			s->arg_sum += size;
-			if (size > s->arg_max)
-				s->arg_max = size;
-		}
-	}
+	count_call(t, tid, nr, lat, ret);
 
 	if (nr == cfg_nr_epoll_ctl && ret == 0)
 		note_epoll_ctl(t);
@@ -360,14 +386,7 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 	if (is_wait(t, nr)) {
 		if (cfg_timeline)
 			tl_wait(t, tid, now, lat, nr, ret);
-		t->flags |= IOT_THR_LOOP;
-		t->wait_exit_ns = now;
-		t->iter_sys_ns = 0;
-		t->iter_max_sys_ns = 0;
-		t->iter_max_nr = -1;
-		t->iter_max_stack = -1;
-		sched_mark(t, &t->iter_sched_a, &t->iter_sched_b, &t->iter_sched_c, direct);
-		t->iter_cpu_base = cpu_now(t, now);
+		begin_iteration(t, now, direct);
 	} else if (t->wait_exit_ns) {
 		check_loop_call(ctx, regs, t, tid, nr, lat, direct);
 	}

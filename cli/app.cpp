@@ -74,6 +74,13 @@ void add_all_threads_flag(CLI::App* cmd, bool& all_threads) {
                 "with one role and name are folded into one entry)");
 }
 
+void add_loop_watch_flag(CLI::App* cmd, bool& loop_watch) {
+  cmd->add_flag("--loop-watch", loop_watch,
+                "Watch event loops only: hook the multiplexers' waits and loop threads' context "
+                "switches, not every syscall (stalls and blocking calls on loops, with stacks, at "
+                "a fraction of the cost; no I/O models or syscall ratios)");
+}
+
 std::unique_ptr<CLI::App> build_app(AppArgs& a) {
   auto app = std::make_unique<CLI::App>(
       "iotrace: which I/O model a process uses, what blocks its event loops, and what each "
@@ -113,6 +120,7 @@ std::unique_ptr<CLI::App> build_app(AppArgs& a) {
       ->type_name("DURATION")
       ->check(k_non_empty_duration);
   add_all_threads_flag(attach, a.attach.all_threads);
+  add_loop_watch_flag(attach, a.attach.loop_watch);
   add_picture_options(attach, a.attach.pictures);
   add_timeline_options(attach, a.attach.timeline);
   add_policy_options(attach, a.attach.policy);

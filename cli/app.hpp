@@ -29,6 +29,7 @@ struct AttachArgs {
   std::string save_capture;
   std::string interval;  // compact reports this often while tracing; empty: off
   bool all_threads = false;
+  bool loop_watch = false;
   PictureArgs pictures;
   TimelineArgs timeline;
   PolicyArgs policy;
@@ -45,6 +46,7 @@ struct RunArgs {
   std::string user;
   std::string save_capture;
   bool all_threads = false;
+  bool loop_watch = false;
   PictureArgs pictures;
   TimelineArgs timeline;
   PolicyArgs policy;
@@ -75,6 +77,7 @@ struct ExporterArgs {
   size_t max_threads = 16;
   int windows = 0;
   std::string web_config;     // TLS and basic auth (exporter-toolkit keys)
+  bool no_loop_watch = false; // loop health from the sampled windows only
   size_t max_connections = 256;
 };
 
@@ -136,7 +139,10 @@ int run_diff(const AppArgs& args);
 // --json and -o/--output, shared by the commands that write a report.
 void add_output_options(CLI::App* cmd, bool& json, std::string& output);
 // --all-threads, shared by attach, run and report.
+void add_loop_watch_flag(CLI::App* cmd, bool& loop_watch);
 void add_all_threads_flag(CLI::App* cmd, bool& all_threads);
+// --loop-watch (attach, run): the loop-watch tier instead of the full tracer.
+void add_loop_watch_flag(CLI::App* cmd, bool& loop_watch);
 // --hist and --folded, shared by attach, run and report.
 void add_picture_options(CLI::App* cmd, PictureArgs& pictures);
 void add_save_capture_option(CLI::App* cmd, std::string& file);

@@ -20,19 +20,19 @@ _iotrace_command_opts() {
     case $1 in
         attach)
             echo "-h --help -i --interval -d --duration --json -o --output -f --follow-children
-                  --stall-threshold --block-threshold --save-capture --all-threads --hist --folded --pprof
+                  --stall-threshold --block-threshold --save-capture --all-threads --loop-watch --hist --folded --pprof
                   --timeline --timeline-limit $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
                   --stall-threshold" ;;
         exporter)
             echo "-h --help --listen -p --pid --comm --cgroup --duty --stall-threshold
-                  --block-threshold --max-processes --max-threads --web-config --max-connections --windows" ;;
+                  --block-threshold --max-processes --max-threads --web-config --max-connections --no-loop-watch --windows" ;;
         doctor)
             echo "-h --help --json" ;;
         run)
             echo "-h --help -d --duration --json -o --output --stall-threshold
-                  --block-threshold --kill-after --user --save-capture --require-success --all-threads
+                  --block-threshold --kill-after --user --save-capture --require-success --all-threads --loop-watch
                   --hist --folded --pprof --timeline --timeline-limit $_iotrace_policy_opts" ;;
         demo)
             echo "-h --help -d --duration --json -o --output" ;;

@@ -56,6 +56,7 @@ complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d
 complete -c iotrace -n $c -l block-threshold -x -a '1ms 5ms 10ms 20ms' -d 'Loop calls slower than this are flagged (5ms)'
 complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
+complete -c iotrace -n $c -l loop-watch -d 'Watch event loops only: waits and context switches, not every syscall'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
 complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'
@@ -91,6 +92,7 @@ complete -c iotrace -n $c -l max-processes -x -a '16 50 100 200' -d 'Processes w
 complete -c iotrace -n $c -l max-threads -x -a '4 16 64' -d 'Thread names per process with series of their own (16)'
 complete -c iotrace -n $c -l web-config -r -F -d 'TLS and basic auth from this web configuration file'
 complete -c iotrace -n $c -l max-connections -x -a '64 256 1024' -d 'HTTP connections held at once (256)'
+complete -c iotrace -n $c -l no-loop-watch -d 'Do not watch event loops between windows'
 complete -c iotrace -n $c -l windows -x -a '1 2 5 0' -d 'Exit after N tracing windows'
 
 # doctor
@@ -115,6 +117,7 @@ complete -c iotrace -n $c -l user -x -a '(__fish_complete_users)' -d 'Run the co
 complete -c iotrace -n $c -l save-capture -r -F -d 'Also save the raw capture as JSON'
 complete -c iotrace -n $c -l require-success -d 'Fail when the command fails or crashes'
 complete -c iotrace -n $c -l all-threads -d 'Give every thread its own entry'
+complete -c iotrace -n $c -l loop-watch -d 'Watch event loops only: waits and context switches, not every syscall'
 complete -c iotrace -n $c -l hist -d 'Also print latency histograms per syscall'
 complete -c iotrace -n $c -l folded -r -F -d 'Also write folded stacks of blocked loop time to FILE'
 complete -c iotrace -n $c -l pprof -r -F -d 'Also write blocked loop time as a pprof profile to FILE'

@@ -44,6 +44,7 @@ int run_attach(const AppArgs& args) {
   }
   if (!a.duration.empty()) s.duration_ns = parse_duration_option("--duration", a.duration);
   s.trace.follow_children = a.follow_children;
+  s.trace.loop_watch = a.loop_watch;
   Policy policy = build_policy(a.policy);
   s.trace.stall_ns =
       stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));

@@ -28,6 +28,7 @@
 #include "cli/app.hpp"
 #include "cli/errors.hpp"
 #include "cli/exporter/http_server.hpp"
+#include "cli/exporter/loop_watch.hpp"
 #include "cli/exporter/privileges.hpp"
 #include "cli/exporter/web_config.hpp"
 #include "cli/options.hpp"
@@ -39,6 +40,7 @@
 #include "src/util/duration.hpp"
 #include "src/output/exporter_metrics.hpp"
 #include "src/output/pprof_profile.hpp"
+#include "src/util/clock.hpp"
 
 namespace iotrace::cli {
 namespace {
@@ -150,11 +152,6 @@ double now_unix_s() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-uint64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 double self_cpu_s() {
   rusage ru{};
@@ -178,7 +175,17 @@ class Published {
     std::lock_guard<std::mutex> lock(mu_);
     f(metrics_);
     last_window_end_s_ = now_unix_s();
-    last_window_mono_ = mono_ns();
+    last_window_mono_ = monotonic_ns();
+  }
+  // What the loop watch saw: no window ended.
+  void add_loop_watch(const Capture& d, const std::map<uint32_t, std::string>& cgroup_of) {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.add_loop_watch(d, cgroup_of);
+  }
+  void set_loop_watch(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.set_loop_watch(on);
+    loop_watch_ = on;
   }
   // The last window's blocked loop time as a pprof profile (gzipped profile.proto).
   void set_profile(std::string pprof) {
@@ -206,6 +213,7 @@ class Published {
     self.scrapes = ++scrapes_;
     self.window_errors = window_errors_;
     self.last_window_end_s = last_window_end_s_;
+    self.loop_watch = loop_watch_;
     return prometheus::TextSerializer().Serialize(metrics_.families(self));
   }
   // Healthy while windows keep ending: within two periods (and the first one's load time).
@@ -213,9 +221,9 @@ class Published {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t since = last_window_mono_ ? last_window_mono_ : started_mono;
     uint64_t late = 2 * duty_.period_ns + 30'000'000'000ull;
-    if (mono_ns() - since <= late) return true;
+    if (monotonic_ns() - since <= late) return true;
     *why = last_window_mono_ ? fmt::format("no tracing window has ended for {}",
-                                           format_duration(mono_ns() - since))
+                                           format_duration(monotonic_ns() - since))
                              : "the first tracing window has not ended";
     if (window_errors_) *why += fmt::format(" ({} windows failed to start)", window_errors_);
     return false;
@@ -228,6 +236,7 @@ class Published {
   uint64_t scrapes_ = 0, window_errors_ = 0;
   double last_window_end_s_ = 0;
   uint64_t last_window_mono_ = 0;
+  bool loop_watch_ = false;
   std::string profile_;
 };
 
@@ -241,7 +250,7 @@ std::map<uint32_t, std::string> cgroups_of(const Capture& c) {
 // Sleeps until deadline (monotonic) or a stop, polling the tracer when one runs. Between
 // windows (no tracer) a SIGHUP ends the wait: the next window starts now, on a new scan.
 void wait_until(uint64_t deadline, probes::Tracer* tracer) {
-  while (!stop_requested() && !(g_rescan.load() && !tracer) && mono_ns() < deadline) {
+  while (!stop_requested() && !(g_rescan.load() && !tracer) && monotonic_ns() < deadline) {
     if (tracer)
       tracer->poll(100);
     else
@@ -307,6 +316,9 @@ CLI::App* add_exporter_command(CLI::App& app, ExporterArgs& a) {
                  "(default 256)")
       ->type_name("N")
       ->check(CLI::Range(size_t{1}, size_t{65536}));
+  ex->add_flag("--no-loop-watch", a.no_loop_watch,
+              "Do not watch event loops between windows: stalls and blocking calls on loops are "
+              "then seen only while a window traces");
   ex->add_option("--windows", a.windows, "Exit after N tracing windows (default 0: until SIGTERM)")
       ->type_name("N")
       ->check(CLI::NonNegativeNumber);
@@ -325,7 +337,7 @@ int run_exporter(const AppArgs& args) {
   limits.max_processes = a.max_processes;
   limits.max_threads = a.max_threads;
   Published pub(limits, duty);
-  const uint64_t started = mono_ns();
+  const uint64_t started = monotonic_ns();
 
   WebConfig web;
   if (!a.web_config.empty()) web = load_web_config(a.web_config);
@@ -395,6 +407,23 @@ int run_exporter(const AppArgs& args) {
              server.tls() ? "https" : "http", listen.host, listen.port,
              web.basic_auth_users.empty() ? "" : " (basic auth)", format_duration(duty.on_ns), format_duration(duty.period_ns));
 
+  // Between the windows (and during them) the loop watch keeps loop health in the metrics at
+  // every moment. With --duty always the full tracer already sees every moment.
+  std::unique_ptr<LoopWatch> loop_watch;
+  if (!a.no_loop_watch && !duty.always()) {
+    LoopWatch::Settings lw;
+    lw.trace = trace_options(a, sel, {});
+    lw.trace.light_collect = false;  // its stacks are named: the frame label
+    lw.every_ns = std::min<uint64_t>(5'000'000'000ull, duty.period_ns);
+    if (!sel.host_wide()) lw.targets = [&sel] { return sel.resolve(); };
+    lw.publish = [&pub](const Capture& d) {
+      auto cg = cgroups_of(d);
+      pub.add_loop_watch(d, cg);
+    };
+    lw.running = [&pub](bool on) { pub.set_loop_watch(on); };
+    loop_watch = std::make_unique<LoopWatch>(std::move(lw));
+  }
+
   int windows = 0;
   bool logged_no_target = false;
   try {
@@ -411,7 +440,7 @@ int run_exporter(const AppArgs& args) {
       Capture prev = tracer->collect();
       tracer->forget_exited(prev);
       while (!stop_requested() && (a.windows == 0 || windows < a.windows)) {
-        wait_until(mono_ns() + duty.period_ns, tracer.get());
+        wait_until(monotonic_ns() + duty.period_ns, tracer.get());
         g_rescan.store(false);
         if (!sel.host_wide())
           for (uint32_t p : sel.resolve())
@@ -430,7 +459,7 @@ int run_exporter(const AppArgs& args) {
       }
     } else {
       while (!stop_requested() && (a.windows == 0 || windows < a.windows)) {
-        const uint64_t begin = mono_ns();
+        const uint64_t begin = monotonic_ns();
         g_rescan.store(false);
         std::vector<uint32_t> pids = sel.resolve();
         if (!sel.host_wide() && pids.empty()) {

@@ -327,6 +327,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
       ->type_name("USER");
   add_save_capture_option(run, a.save_capture);
   add_all_threads_flag(run, a.all_threads);
+  add_loop_watch_flag(run, a.loop_watch);
   add_picture_options(run, a.pictures);
   add_timeline_options(run, a.timeline);
   add_policy_options(run, a.policy);
@@ -341,6 +342,7 @@ int run_run(const AppArgs& args) {
   Policy policy = build_policy(a.policy);
   SessionOptions s;
   s.trace.follow_children = true;
+  s.trace.loop_watch = a.loop_watch;
   s.trace.stall_ns = stall_threshold_for(policy, parse_duration_option("--stall-threshold", a.stall_threshold));
   s.trace.block_ns = parse_duration_option("--block-threshold", a.block_threshold);
   s.out = {a.json, a.output, a.save_capture, a.pictures};

@@ -21,15 +21,10 @@
 #include "cli/exporter/basic_auth.hpp"
 #include "cli/exporter/tls_context.hpp"
 #include "src/util/gzip.hpp"
+#include "src/util/clock.hpp"
 
 namespace iotrace::cli {
 namespace {
-
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 constexpr uint64_t k_drain_ns = 1'000'000'000ull;  // to read what follows a refused request
 constexpr int k_accepts_per_pass = 64;
@@ -395,7 +390,7 @@ void HttpServer::run() {
   uint64_t next_sweep = 0;
   for (;;) {
     int n = epoll_wait(s.epoll_fd, events, 256, 100);
-    s.now = now_ns();
+    s.now = monotonic_ns();
     s.memo.clear();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;

@@ -123,6 +123,7 @@ json process_json(const ProcessReport& p) {
     o["voluntary_switches"] = t.thread.vol_switches;
     o["involuntary_switches"] = t.thread.invol_switches;
     o["stalls"] = t.thread.stalls;
+    o["iterations"] = t.thread.iterations;
     o["syscalls"] = syscalls_json(p.arch, t.syscalls, pr.traced_ns);
     j["threads"].push_back(o);
   }
@@ -186,7 +187,8 @@ json report_to_json(const Report& r) {
   j["settings"] = {{"stall_threshold_ns", r.settings.stall_ns},
                    {"block_threshold_ns", r.settings.block_ns},
                    {"follow_children", r.settings.follow_children},
-                   {"all_threads", r.all_threads}};
+                   {"all_threads", r.all_threads},
+                   {"tier", r.settings.tier == TraceTier::loop_watch ? "loop-watch" : "full"}};
   j["processes"] = json::array();
   for (const auto& p : r.processes) j["processes"].push_back(process_json(p));
   j["service"] = nullptr;

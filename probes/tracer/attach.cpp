@@ -51,6 +51,13 @@ void Tracer::Impl::attach() {
     }
     int err = libbpf_get_error(link);
     if (err) {
+      if (is_loop_watch_prog(prog) && (err == -ENOENT || err == -EINVAL)) {
+        // a wait this architecture or kernel lacks (arm64 has no epoll_wait, poll or select;
+        // epoll_pwait2 is Linux 5.11)
+        if (verbose())
+          fmt::print(stderr, "iotrace: {} not attached: {}\n", bpf_program__section_name(prog), errno_text(err));
+        continue;
+      }
       if (is_uring_prog(prog)) {
         std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
         notes.push_back(fmt::format("io_uring tracepoint {} could not be attached ({}): its "

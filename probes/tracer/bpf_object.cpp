@@ -74,6 +74,10 @@ bool is_uring_prog(const bpf_program* p) {
   return std::strncmp(bpf_program__name(p), "iot_ur_", 7) == 0;
 }
 
+bool is_loop_watch_prog(const bpf_program* p) {
+  return std::strncmp(bpf_program__name(p), "iot_lw_", 7) == 0;
+}
+
 void install_libbpf_log() { libbpf_set_print(libbpf_log); }
 
 uint64_t mono_ns() {
@@ -120,6 +124,7 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
   ro->cfg_stall_ns = opts.stall_ns;
   ro->cfg_block_ns = opts.block_ns;
   ro->cfg_timeline = opts.timeline;
+  ro->cfg_loop_watch = opts.loop_watch;
   // without --timeline the ring buffer is never written: one page instead of megabytes
   bpf_map__set_max_entries(s->maps.iot_timeline, opts.timeline ? IOT_TL_BYTES : getpagesize());
   ro->cfg_nr_epoll_ctl = nr_of("epoll_ctl");
@@ -149,14 +154,26 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
       bpf_program__set_autoload(prog, false);
     if (is_uring_prog(prog)) {
       std::string tp = std::string(bpf_program__section_name(prog)).substr(7);  // tp_btf/
-      bpf_program__set_autoload(prog, f.uring_prog_wanted(name, tp));
+      bpf_program__set_autoload(prog, f.uring_prog_wanted(name, tp) && !opts.loop_watch);
     }
+    // the loop watch's programs replace the syscall programs (bpf/loop_watch.bpf.h)
+    bool lw = is_loop_watch_prog(prog);
+    bool sys = name.rfind("iot_enter_", 0) == 0 || name.rfind("iot_exit_btf", 0) == 0 ||
+               name.rfind("iot_exit_raw", 0) == 0;
+    if (lw) bpf_program__set_autoload(prog, opts.loop_watch && use_btf);
+    // with the task's own run-queue delay the loop watch needs no program on wakeups either
+    if (lw && f.sched_info && name == "iot_lw_wakeup_btf") bpf_program__set_autoload(prog, false);
+    if (sys && opts.loop_watch) bpf_program__set_autoload(prog, false);
   }
   return s;
 }
 
 void Tracer::Impl::load(const Features& f) {
   bool use_btf = !feature_disabled("tp_btf");
+  if (opts.loop_watch && !use_btf)
+    throw TraceError(TraceError::Kind::environment,
+                     "the loop watch needs BTF tracepoints (tp_btf), disabled with --no-feature tp_btf",
+                     "drop --no-feature tp_btf, or trace with the full tracer (without --loop-watch)");
   for (int attempt = 0; attempt < 3; ++attempt) {
     skel = open_configured(use_btf, f);
     if (attempt == 2) {
@@ -168,6 +185,10 @@ void Tracer::Impl::load(const Features& f) {
     if (!err) {
       btf_programs = use_btf;
       using State = KernelFeature::State;
+      if (opts.loop_watch)
+        outcome.push_back({"loop watch", State::on,
+                           "multiplexer waits on their own syscall tracepoints, loop threads' sleeps "
+                           "at sched_switch: no program runs on other syscalls"});
       if (use_btf)
         outcome.push_back({"tp_btf", State::on, "syscall and scheduler programs are BTF tracepoints"});
       else
@@ -190,6 +211,12 @@ void Tracer::Impl::load(const Features& f) {
     if (verbose())
       fmt::print(stderr, "iotrace: loading with {} failed: {}\n", use_btf ? "tp_btf" : "raw_tp",
                  errno_text(err));
+    if (opts.loop_watch)
+      throw TraceError(TraceError::Kind::environment,
+                       fmt::format("loading the loop watch's programs failed: {}", errno_text(err)),
+                       "it needs BTF tracepoints, task storage and bpf_task_pt_regs (Linux 5.15 "
+                       "or later); run 'iotrace doctor', or trace without --loop-watch; -v shows "
+                       "the verifier log");
     if (attempt == 0) use_btf = false;  // raw tracepoints next
     skel.reset();
     if (attempt == 2)

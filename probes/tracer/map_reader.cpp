@@ -126,6 +126,8 @@ void Tracer::Impl::read_threads(Capture& c, uint64_t now) {
     r.vol_switches = t->vol_switches;
     r.invol_switches = t->invol_switches;
     r.stalls = t->stalls;
+    r.iterations = t->iters;
+    for (int i = 0; i < k_hist_slots; ++i) r.iteration_hist.slots[i] = t->iter_hist[i];
     r.select_max_nfds = t->select_max_fd;
     r.dns_udp53 = t->dns_udp53;
     r.et_undrained = t->et_undrained;
@@ -262,7 +264,8 @@ Capture Tracer::Impl::collect() {
   c.kernel = kernel_release();
   c.arch = k_native_arch;  // the kernel's syscall numbers are this build's
   c.duration_ns = now - start_ns;
-  c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children};
+  c.settings = {opts.stall_ns, opts.block_ns, opts.follow_children,
+                opts.loop_watch ? TraceTier::loop_watch : TraceTier::full};
   c.notes = notes;
   c.unavailable = unavailable;
   for (uint32_t pid : map_targets())

@@ -26,6 +26,9 @@ struct TraceOptions {
   // timeline_limit trace events.
   bool timeline = false;
   uint64_t timeline_limit = 0;
+  // The loop watch: only the multiplexers' waits and loop threads' context switches are
+  // hooked (bpf/loop_watch.bpf.h); no syscall table beyond the waits. Needs tp_btf.
+  bool loop_watch = false;
 };
 
 struct LiveCounts {

@@ -37,6 +37,7 @@ bool verbose();
 void install_libbpf_log();
 // io_uring's programs (iot_ur_*): loaded only where their tracepoints exist.
 bool is_uring_prog(const bpf_program* p);
+bool is_loop_watch_prog(const bpf_program* p);
 
 struct SkelDeleter {
   void operator()(iotrace_bpf* s) const { iotrace_bpf::destroy(s); }

@@ -64,6 +64,9 @@ struct ThreadRecord {
   uint64_t oncpu_ns = 0, sleep_ns = 0, runq_ns = 0;
   uint64_t vol_switches = 0, invol_switches = 0;
   uint64_t stalls = 0;
+  // loop iterations (a wait's return to the next wait's entry) and their lengths
+  uint64_t iterations = 0;
+  Histogram iteration_hist;
   uint64_t select_max_nfds = 0;
   uint64_t dns_udp53 = 0;     // connects/sends of UDP sockets to port 53
   uint64_t et_undrained = 0;  // waits entered with unread data on an edge-triggered socket
@@ -196,10 +199,15 @@ struct Losses {
   }
 };
 
+// Which programs traced: every syscall ("full"), or only the multiplexers' waits and loop
+// threads' sleeps ("loop-watch": no syscall table beyond the waits, so no models or ratios).
+enum class TraceTier : uint8_t { full, loop_watch };
+
 struct CaptureSettings {
   uint64_t stall_ns = 0;
   uint64_t block_ns = 0;
   bool follow_children = false;
+  TraceTier tier = TraceTier::full;
 };
 
 struct Capture {

@@ -82,13 +82,15 @@ ThreadRecord thread_delta(const ThreadRecord& c, const ThreadRecord& p) {
   d.vol_switches = sub(c.vol_switches, p.vol_switches);
   d.invol_switches = sub(c.invol_switches, p.invol_switches);
   d.stalls = sub(c.stalls, p.stalls);
+  d.iterations = sub(c.iterations, p.iterations);
+  d.iteration_hist = hist_sub(c.iteration_hist, p.iteration_hist);
   epoll_sub(d.epoll, p.epoll);
   uring_sub(d.uring, p.uring);
   return d;
 }
 
 bool thread_active(const ThreadRecord& d) {
-  return d.oncpu_ns || d.vol_switches || d.invol_switches || d.stalls || d.uring.sqes ||
+  return d.oncpu_ns || d.vol_switches || d.invol_switches || d.stalls || d.iterations || d.uring.sqes ||
          d.uring.cqes || d.uring.punts;
 }
 

@@ -162,7 +162,8 @@ json capture_to_json(const Capture& c) {
   j["duration_ns"] = c.duration_ns;
   j["settings"] = {{"stall_ns", c.settings.stall_ns},
                    {"block_ns", c.settings.block_ns},
-                   {"follow_children", c.settings.follow_children}};
+                   {"follow_children", c.settings.follow_children},
+                   {"tier", c.settings.tier == TraceTier::loop_watch ? "loop-watch" : "full"}};
   j["processes"] = json::array();
   for (const auto& p : c.processes) {
     json ep = json::array();
@@ -212,6 +213,8 @@ json capture_to_json(const Capture& c) {
          {"vol_switches", t.vol_switches},
          {"invol_switches", t.invol_switches},
          {"stalls", t.stalls},
+         {"iterations", t.iterations},
+         {"iteration_hist", hist_json(t.iteration_hist)},
          {"select_max_nfds", t.select_max_nfds},
          {"dns_udp53", t.dns_udp53},
          {"et_undrained", t.et_undrained},
@@ -300,6 +303,7 @@ Result<Capture> capture_from_json(const json& j) try {
     c.settings.stall_ns = get_or<uint64_t>(*it, "stall_ns", 0);
     c.settings.block_ns = get_or<uint64_t>(*it, "block_ns", 0);
     c.settings.follow_children = get_or(*it, "follow_children", false);
+    c.settings.tier = get_or<std::string>(*it, "tier", "full") == "loop-watch" ? TraceTier::loop_watch : TraceTier::full;
   }
   for (const auto& p : j.value("processes", json::array())) {
     ProcessRecord r;
@@ -350,6 +354,8 @@ Result<Capture> capture_from_json(const json& j) try {
     r.vol_switches = get_or<uint64_t>(t, "vol_switches", 0);
     r.invol_switches = get_or<uint64_t>(t, "invol_switches", 0);
     r.stalls = get_or<uint64_t>(t, "stalls", 0);
+    r.iterations = get_or<uint64_t>(t, "iterations", 0);
+    r.iteration_hist = hist_from(t.value("iteration_hist", json::object()));
     r.select_max_nfds = get_or<uint64_t>(t, "select_max_nfds", 0);
     r.dns_udp53 = get_or<uint64_t>(t, "dns_udp53", 0);
     r.et_undrained = get_or<uint64_t>(t, "et_undrained", 0);

@@ -214,6 +214,7 @@ std::string syscall_name(Arch arch, int nr) {
   static constexpr const char* fns[] = {"getaddrinfo", "gethostbyname", "gethostbyname2",
                                         "gethostbyname_r", "gethostbyname2_r"};
   if (nr >= k_nr_fn_base && nr < k_nr_fn_base + 5) return fns[nr - k_nr_fn_base];
+  if (nr == k_nr_fault) return "page-fault";
   if (const auto* info = syscall_info(arch, nr)) return std::string(info->name);
   return "syscall_" + std::to_string(nr);
 }

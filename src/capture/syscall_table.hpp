@@ -30,6 +30,8 @@ std::string_view arch_name(Arch a);                      // "x86_64", "arm64"
 std::optional<Arch> arch_from_name(std::string_view s);  // also "aarch64" and "amd64"
 // Library calls traced with uprobes are reported as pseudo syscalls from this number on.
 inline constexpr int k_nr_fn_base = 0x8000;
+// The loop watch's sleeps outside any syscall (page faults), named "page-fault".
+inline constexpr int k_nr_fault = 0x7fff;
 
 enum SyscallFlag : uint32_t {
   k_fd_arg0 = 1u << 0,  // first argument is an fd whose kind is recorded

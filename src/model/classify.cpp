@@ -207,7 +207,8 @@ ProcessModel classify_process(const Capture& c, const ProcessReport& pr) {
   const bool has_children = std::any_of(c.processes.begin(), c.processes.end(), [&](const ProcessRecord& q) {
     return q.ppid == pr.process.pid && q.pid != pr.process.pid;
   });
-  const RoleContext ctx = role_context(profs, pr.process, has_children);
+  const RoleContext ctx =
+      role_context(profs, pr.process, has_children, c.settings.tier == TraceTier::loop_watch);
   for (const auto& p : profs) {
     auto tm = classify_thread(p, ctx);
     total_calls += p.calls;

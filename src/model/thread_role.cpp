@@ -151,7 +151,7 @@ bool waits_on_one_connection(const ThreadProfile& p, const RoleContext& ctx) {
   // all along): every wait is for that connection, or for the process's own wake-ups (a
   // latch, a parent-death pipe)
   return p.epoll_waits > 0 && p.accepts == 0 && ctx.epoll_sockets == 1 && ctx.epoll_listeners == 0 &&
-         ctx.epoll_unknown_family == 0 && registered_sockets(p) == 0 && socket_calls(p) > 0 &&
+         ctx.epoll_unknown_family == 0 && registered_sockets(p) == 0 && (socket_calls(p) > 0 || ctx.waits_only) &&
          !uses_async(p);
 }
 
@@ -215,8 +215,9 @@ bool is_requester(const ThreadProfile& p) {
 }
 
 RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc,
-                         bool has_children) {
+                         bool has_children, bool waits_only) {
   RoleContext ctx;
+  ctx.waits_only = waits_only;
   ctx.traced_ns = proc.traced_ns;
   ctx.supervises = has_children || proc.children > 0;
   for (const auto& p : profs) ctx.supervises = ctx.supervises || p.child_waits > 0;

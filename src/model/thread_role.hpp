@@ -48,6 +48,9 @@ struct RoleContext {
   uint64_t traced_ns = 0;  // how long the process was traced
   // it has child processes or reaps them: a supervisor's loop waits for them
   bool supervises = false;
+  // the loop watch traced the waits alone: no socket call, accept or registration was seen, so
+  // the interest lists at the end are the only evidence of what a wait was for
+  bool waits_only = false;
 };
 
 // Waits in a multiplexer (rule 1, without the submit-only case).
@@ -70,9 +73,10 @@ bool is_busy_poll(const ThreadProfile& p);
 // Has no I/O of its own and waits on futexes: a thread that hands work to others and waits.
 bool is_requester(const ThreadProfile& p);
 
-// has_children: the capture holds processes whose parent this one is.
+// has_children: the capture holds processes whose parent this one is. waits_only: a loop
+// watch's capture.
 RoleContext role_context(const std::vector<ThreadProfile>& profs, const ProcessRecord& proc,
-                         bool has_children);
+                         bool has_children, bool waits_only = false);
 ThreadModel classify_thread(const ThreadProfile& p, const RoleContext& ctx);
 
 // The multiplexer models a thread waits in, largest first (minor ones under 10% dropped).

@@ -12,6 +12,8 @@
 #include "src/capture/fd_kind.hpp"
 #include "src/output/report.hpp"
 #include "src/capture/syscall_table.hpp"
+#include "src/findings/finding_common.hpp"
+#include "src/stacks/program_frame.hpp"
 
 namespace iotrace {
 namespace {
@@ -26,16 +28,16 @@ constexpr int k_first_bound_slot = 10;
 constexpr int k_bounds = 13;  // up to 2^34 ns (17.2 s); longer calls count in +Inf only
 
 struct CallKey {
-  std::string syscall, fd_kind, kind;
+  std::string syscall, fd_kind, kind, frame;  // frame: the program's innermost frame of the site
   bool operator<(const CallKey& o) const {
-    return std::tie(syscall, fd_kind, kind) < std::tie(o.syscall, o.fd_kind, o.kind);
+    return std::tie(syscall, fd_kind, kind, frame) < std::tie(o.syscall, o.fd_kind, o.kind, o.frame);
   }
 };
 struct CallSeries {
   double calls = 0, seconds = 0;
 };
 struct ThreadSeries {
-  double stalls = 0, stall_seconds = 0;
+  double iterations = 0, stalls = 0, stall_seconds = 0;
   std::map<CallKey, CallSeries> blocking;
 };
 struct HistSeries {
@@ -68,7 +70,67 @@ struct ExporterMetrics::State {
   bool other_used = false;
   double folded_processes = 0, folded_threads = 0, folded_syscalls = 0;
   double windows = 0, traced_seconds = 0;
+  bool loop_watch = false;
   Losses losses;
+
+  void add_losses(const Losses& l) {
+    losses.stats_full += l.stats_full;
+    losses.threads_full += l.threads_full;
+    losses.ringbuf += l.ringbuf;
+    losses.stack += l.stack;
+    losses.flagged_full += l.flagged_full;
+    losses.stack_copy += l.stack_copy;
+  }
+
+  // Each process of c with its report, busiest first: new processes get their own series in
+  // that order, so the limit folds the quiet ones.
+  static std::vector<std::pair<Capture, Report>> reports_of(const Capture& c) {
+    std::vector<std::pair<Capture, Report>> parts;
+    for (auto& one : split_by_process(c)) {
+      if (one.processes.empty()) continue;
+      Report r = build_report(one);
+      parts.emplace_back(std::move(one), std::move(r));
+    }
+    std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+      uint64_t ca = a.second.processes.empty() ? 0 : a.second.processes[0].total.calls;
+      uint64_t cb = b.second.processes.empty() ? 0 : b.second.processes[0].total.calls;
+      return ca > cb;
+    });
+    return parts;
+  }
+
+  ThreadSeries& thread_series(ProcSeries& s, const Capture& one, uint32_t tid) {
+    std::string name = k_other;
+    for (const auto& t : one.threads)
+      if (t.tid == tid) name = t.comm;
+    if (!s.threads.count(name) && s.threads.size() >= limits.max_threads) {
+      folded_threads += 1;
+      name = k_other;
+    }
+    return s.threads[name];
+  }
+
+  // Iterations, stalls and blocking calls of the process's event-loop threads (as its report
+  // judges them: a thread waiting on one connection is no loop, whatever the kernel marked).
+  void add_loop_health(const Capture& one, const ProcessReport& pr, ProcSeries& s, double scale) {
+    const std::set<uint32_t> loops = loop_threads(pr);
+    for (const auto& t : one.threads) {
+      if (!loops.count(t.tid)) continue;
+      if (t.iterations) thread_series(s, one, t.tid).iterations += scale * static_cast<double>(t.iterations);
+      if (t.stalls) thread_series(s, one, t.tid).stalls += scale * static_cast<double>(t.stalls);
+    }
+    for (const auto& st : one.stalls)
+      if (loops.count(st.tid))
+        thread_series(s, one, st.tid).stall_seconds += scale * static_cast<double>(st.dur_ns) / 1e9;
+    for (const auto& f : one.flagged) {
+      if (f.kind == FlagKind::et_undrained || !f.count || !loops.count(f.tid)) continue;
+      CallKey k{syscall_name(one.arch, f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_name(f.kind),
+                program_frame(f.stack)};
+      auto& c = thread_series(s, one, f.tid).blocking[k];
+      c.calls += scale * static_cast<double>(f.count);
+      c.seconds += scale * static_cast<double>(f.total_ns) / 1e9;
+    }
+  }
 
   ProcSeries& series_for(const ProcessRecord& p, const std::string& cgroup) {
     auto key = std::make_pair(p.pid, p.start_time_ticks);
@@ -91,8 +153,6 @@ struct ExporterMetrics::State {
     s.operations += scale * std::max(0.0, pr.metrics.get("operations"));
     s.io_syscalls += scale * std::max(0.0, pr.metrics.get("io_syscalls"));
     s.iowq_punts += scale * std::max(0.0, pr.metrics.get("iowq_punts"));
-    std::map<uint32_t, const ThreadRecord*> thread_of;
-    for (const auto& t : one.threads) thread_of[t.tid] = &t;
     for (const auto& r : one.syscalls) {
       s.eagain += scale * static_cast<double>(r.err_eagain);
       if (syscall_category(one.arch, r.nr, r.fd_kind) == Category::mux) {
@@ -104,28 +164,8 @@ struct ExporterMetrics::State {
     // latencies the findings are about, so a host's other processes add none.
     bool has_loop = std::any_of(one.threads.begin(), one.threads.end(), [](const auto& t) { return t.loop; });
     if (has_loop) add_histograms(one, s, scale);
-    auto thread_series = [&](uint32_t tid) -> ThreadSeries& {
-      auto it = thread_of.find(tid);
-      std::string name = it == thread_of.end() ? std::string(k_other) : it->second->comm;
-      if (!s.threads.count(name) && s.threads.size() >= limits.max_threads) {
-        folded_threads += 1;
-        name = k_other;
-      }
-      return s.threads[name];
-    };
-    for (const auto& t : one.threads) {
-      s.et_undrained += scale * static_cast<double>(t.et_undrained);
-      if (t.stalls) thread_series(t.tid).stalls += scale * static_cast<double>(t.stalls);
-    }
-    for (const auto& st : one.stalls)
-      thread_series(st.tid).stall_seconds += scale * static_cast<double>(st.dur_ns) / 1e9;
-    for (const auto& f : one.flagged) {
-      if (f.kind == FlagKind::et_undrained || !f.count) continue;
-      CallKey k{syscall_name(one.arch, f.nr), std::string(fd_kind_name(f.fd_kind)), flag_kind_name(f.kind)};
-      auto& c = thread_series(f.tid).blocking[k];
-      c.calls += scale * static_cast<double>(f.count);
-      c.seconds += scale * static_cast<double>(f.total_ns) / 1e9;
-    }
+    for (const auto& t : one.threads) s.et_undrained += scale * static_cast<double>(t.et_undrained);
+    if (!loop_watch) add_loop_health(one, pr, s, scale);
     if (folded || !pr.total.calls) return;
     s.have_model = true;
     s.model = pr.model.model;
@@ -185,31 +225,27 @@ void ExporterMetrics::add_window(const Capture& c, double scale,
   State& st = *s_;
   st.windows += 1;
   st.traced_seconds += static_cast<double>(c.duration_ns) / 1e9;
-  const Losses& l = c.losses;
-  st.losses.stats_full += l.stats_full;
-  st.losses.threads_full += l.threads_full;
-  st.losses.ringbuf += l.ringbuf;
-  st.losses.stack += l.stack;
-  st.losses.flagged_full += l.flagged_full;
-  st.losses.stack_copy += l.stack_copy;
-  std::vector<std::pair<Capture, Report>> parts;
-  for (auto& one : split_by_process(c)) {
-    if (one.processes.empty()) continue;
-    Report r = build_report(one);
-    parts.emplace_back(std::move(one), std::move(r));
-  }
-  // New processes get their own series busiest first, so the limit folds the quiet ones.
-  std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
-    uint64_t ca = a.second.processes.empty() ? 0 : a.second.processes[0].total.calls;
-    uint64_t cb = b.second.processes.empty() ? 0 : b.second.processes[0].total.calls;
-    return ca > cb;
-  });
-  for (const auto& [one, r] : parts)
+  st.add_losses(c.losses);
+  for (const auto& [one, r] : State::reports_of(c))
     for (const auto& pr : r.processes) {
       if (!pr.total.calls && pr.process.exited) continue;
       auto cg = cgroup_of.find(pr.process.pid);
       ProcSeries& s = st.series_for(pr.process, cg == cgroup_of.end() ? "" : cg->second);
       st.add_process(one, pr, s, scale);
+    }
+}
+
+void ExporterMetrics::set_loop_watch(bool on) { s_->loop_watch = on; }
+
+void ExporterMetrics::add_loop_watch(const Capture& c, const std::map<uint32_t, std::string>& cgroup_of) {
+  State& st = *s_;
+  st.add_losses(c.losses);
+  for (const auto& [one, r] : State::reports_of(c))
+    for (const auto& pr : r.processes) {
+      if (loop_threads(pr).empty()) continue;
+      auto cg = cgroup_of.find(pr.process.pid);
+      ProcSeries& s = st.series_for(pr.process, cg == cgroup_of.end() ? "" : cg->second);
+      st.add_loop_health(one, pr, s, 1.0);
     }
 }
 
@@ -345,6 +381,13 @@ std::vector<MetricFamily> ExporterMetrics::families(const ExporterSelf& self) co
                  "Waits entered with unread data left on an edge-triggered socket",
                  [](const ProcSeries& s) { return s.et_undrained; });
   {
+    FamilyBuilder n(out, "iotrace_loop_iterations_total",
+                    "Event-loop iterations (a wait's return to the next wait)", MetricType::Counter);
+    for (const auto* s : all)
+      for (const auto& [name, t] : s->threads)
+        if (t.iterations > 0) n.counter(with(proc_labels(*s), {{"thread", name}}), t.iterations);
+  }
+  {
     FamilyBuilder n(out, "iotrace_loop_stalls_total",
                     "Event-loop iterations longer than the stall threshold", MetricType::Counter);
     for (const auto* s : all)
@@ -368,7 +411,7 @@ std::vector<MetricFamily> ExporterMetrics::families(const ExporterSelf& self) co
       for (const auto& [name, t] : s->threads)
         for (const auto& [k, c] : t.blocking)
           n.counter(with(proc_labels(*s), {{"thread", name}, {"syscall", k.syscall},
-                                           {"fd_kind", k.fd_kind}, {"kind", k.kind}}),
+                                           {"fd_kind", k.fd_kind}, {"kind", k.kind}, {"frame", k.frame}}),
                     seconds ? c.seconds : c.calls);
   }
   {
@@ -417,6 +460,8 @@ std::vector<MetricFamily> ExporterMetrics::families(const ExporterSelf& self) co
          static_cast<double>(self.scrapes));
   single("iotrace_exporter_processes", "Processes with their own series", MetricType::Gauge,
          static_cast<double>(st.procs.size()));
+  single("iotrace_exporter_loop_watch", "1 when the loop watch runs between tracing windows",
+         MetricType::Gauge, self.loop_watch ? 1 : 0);
   single("iotrace_exporter_http_connections", "HTTP connections open to the exporter", MetricType::Gauge,
          static_cast<double>(self.http_connections));
   {

@@ -40,6 +40,7 @@ struct ExporterSelf {
   double last_window_end_s = 0;  // unix time; 0: no window yet
   // The HTTP side: connections open now, and those closed or refused, by reason.
   uint64_t http_connections = 0;
+  bool loop_watch = false;  // the loop watch runs between windows
   std::map<std::string, uint64_t> http_closed;  // evicted, timeout, bad_request, unauthorized, tls
 };
 
@@ -53,6 +54,11 @@ class ExporterMetrics {
   // Adds one window's capture; scale >= 1 turns its counts into estimates for the period.
   // cgroup_of gives the cgroup path of each pid (from /proc/PID/cgroup); missing: "".
   void add_window(const Capture& c, double scale, const std::map<uint32_t, std::string>& cgroup_of);
+  // With the loop watch on, loop health (iterations, stalls, blocking calls on loops) comes
+  // from add_loop_watch() alone, which sees every moment, and windows add none of it.
+  void set_loop_watch(bool on);
+  // Adds what the loop watch saw since its last call (a capture delta, scale 1).
+  void add_loop_watch(const Capture& c, const std::map<uint32_t, std::string>& cgroup_of);
   // Marks every process alive() says has exited (pid reuse is told apart by start time) and
   // forgets those marked by the previous call: an exited process's final counts stay
   // published for one window. Returns how many were forgotten.

@@ -58,6 +58,14 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
   rep.losses = c.losses;
   rep.notes = c.notes;
   if (auto note = unnamed_jit_note(c)) rep.notes.push_back(std::move(*note));
+  const bool loop_watch = c.settings.tier == TraceTier::loop_watch;
+  if (loop_watch)
+    rep.notes.push_back(
+        "loop watch: only the multiplexers' waits and event-loop threads' sleeps were traced, so "
+        "a thread is a loop when it waits in epoll, poll, select or io_uring on more than one "
+        "connection; stalls and blocking calls on loops are as the full tracer finds them (a "
+        "call is judged by the time it slept), but the syscall table holds the waits only: "
+        "trace without --loop-watch for models of threads without a loop and syscall ratios");
 
   std::map<uint32_t, std::vector<const SyscallRow*>> rows_by_tid;
   for (const auto& r : c.syscalls) rows_by_tid[r.tid].push_back(&r);
@@ -98,7 +106,7 @@ Report build_report(const Capture& c, const ReportOptions& opts) {
     for (auto& tl : pr.threads)
       for (const auto& tm : pr.model.threads)
         if (tm.tid == tl.thread.tid) tl.model = tm;
-    pr.metrics = compute_metrics(c, pr);
+    if (!loop_watch) pr.metrics = compute_metrics(c, pr);
     pr.findings = merge_findings(find_issues(c, pr));
     pr.recommendation = recommend(pr);
   }

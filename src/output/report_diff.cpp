@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "src/output/report.hpp"
+#include "src/stacks/program_frame.hpp"
 
 namespace iotrace {
 namespace {
@@ -16,17 +17,6 @@ namespace {
 const std::set<std::string, std::less<>> k_count_metrics = {
     "operations",  "io_syscalls",  "select_max_nfds", "uring_sqes",   "uring_cqes",
     "sqpoll_wakeups", "iowq_punts", "cq_overflows",   "uring_failed", "uring_links"};
-
-std::string frame_name(const Frame& f) {
-  if (f.kind == FrameKind::interpreted && !f.file.empty()) return f.symbol + " (" + f.file + ")";
-  return f.symbol.empty() ? f.module : f.symbol;
-}
-
-bool runtime_library(const std::string& module) {
-  for (const char* p : {"libc.so", "libc-", "libpthread", "libstdc++", "ld-linux", "libm.so"})
-    if (module.rfind(p, 0) == 0) return true;
-  return false;
-}
 
 std::string identity(const Finding& f) {
   return f.id + '\x1f' + f.thread + '\x1f' + f.syscall + '\x1f' + call_site(f);
@@ -139,13 +129,7 @@ std::string call_site(const Finding& f) {
   return s;
 }
 
-std::string site_label(const Finding& f) {
-  for (const auto& fr : f.stack.frames)
-    if (!runtime_library(fr.module) && !frame_name(fr).empty()) return frame_name(fr);
-  for (const auto& fr : f.stack.frames)
-    if (!fr.symbol.empty()) return fr.symbol;
-  return {};
-}
+std::string site_label(const Finding& f) { return program_frame(f.stack); }
 
 Diff diff_reports(const ReportView& before, const ReportView& after, const DiffOptions& opts) {
   Diff d;

@@ -170,6 +170,7 @@ TEST(ManPage, EveryMetricIdIsDefinedInMetrics) {
 TEST(ManPage, EveryExporterMetricIsListedUnderExporter) {
   Capture c = metric_capture();
   c.threads[0].stalls = 2;
+  c.threads[0].iterations = 40;
   c.threads[0].et_undrained = 1;
   Stall st;
   st.tid = 100;

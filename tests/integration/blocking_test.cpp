@@ -122,6 +122,47 @@ INSTANTIATE_TEST_SUITE_P(SplitSources, BlockingSplitTest,
                            return "Unknown";
                          });
 
+// The loop watch hooks only the waits and loop threads' context switches: the same sleep on
+// the loop is found, with the same count and stack, and the same stalls; the syscall table
+// holds the waits alone.
+TEST_F(BlockingTest, TheLoopWatchFindsTheSameSleepOnTheLoopFromTheWaitsAndSwitchesAlone) {
+  REQUIRE_BPF();
+  TraceSpec spec{"wl_loop_block", {"sleep"}, {"--json", "--loop-watch"}};
+  TraceResult r = trace_workload(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  EXPECT_EQ(r.report.at("settings").at("tier"), "loop-watch");
+  const auto& p = r.report.at("processes").at(0);
+  auto f = loop_finding(p, {"blocking-call-on-loop"}, "clock_nanosleep");
+  ASSERT_FALSE(f.is_null()) << p.at("findings").dump(1);
+  EXPECT_EQ(f.at("count"), 12);
+  EXPECT_GE(f.at("max_ns").get<uint64_t>(), 30000000u);
+  EXPECT_GT(f.at("sleep_ns").get<uint64_t>() * 2, f.at("total_ns").get<uint64_t>());
+  EXPECT_TRUE(stack_has(f, "handle_sleep") || stack_has(f, "handle_request")) << f.dump(1);
+  int stalls = 0;
+  for (const char* id : {"loop-stall", "loop-preempted", "cpu-stall"})
+    for (const auto& s : findings(p, id))
+      if (s.at("tid").get<int>() == tid_named(p, "loop-main")) stalls += s.at("count").get<int>();
+  EXPECT_GE(stalls, 11) << p.at("findings").dump(1);
+  for (const auto& sc : p.at("syscalls"))
+    EXPECT_EQ(sc.at("syscall").get<std::string>().rfind("epoll_", 0), 0u) << sc.dump();
+  for (const auto& t : p.at("threads"))
+    if (t.at("comm") == "loop-main") { EXPECT_GE(t.at("iterations").get<int>(), 12); }
+}
+
+TEST_F(BlockingTest, TheLoopWatchFindsNothingOnALoopThatOffloads) {
+  REQUIRE_BPF();
+  TraceSpec spec{"wl_loop_block", {"sleep", "offload"}, {"--json", "--loop-watch"}};
+  TraceResult r = trace_workload(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out;
+  const auto& p = r.report.at("processes").at(0);
+  int loop = tid_named(p, "loop-main");
+  ASSERT_GT(loop, 0) << p.at("threads").dump(1);
+  for (const auto& f : p.at("findings"))
+    if (k_loop_ids.count(f.at("id")) && f.at("tid").get<int>() == loop) ADD_FAILURE() << f.dump(1);
+}
+
 TEST_F(BlockingTest, FsyncOnTheLoopIsFound) {
   REQUIRE_BPF();
   auto p = trace({"fsync"});

@@ -2,6 +2,7 @@
 // through its HTTP API, for the loop stalls of a blocking loop and of its offloaded twin;
 // promtool checks the exposition; exited processes leave the series; bad input is refused.
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -192,6 +193,58 @@ TEST_F(ExporterTest, ServesTheLastWindowsBlockedLoopTimeAsAPprofProfile) {
   EXPECT_NE(raw.find("clock_nanosleep"), std::string::npos) << raw;
   EXPECT_NE(raw.find("thread:[wl_top_loop]"), std::string::npos) << raw;
   EXPECT_NE(raw.find("finding:[blocking-call-on-loop]"), std::string::npos) << raw;
+}
+
+// The value of the first series of `name` whose labels include `labels` in an exposition; -1
+// when there is none.
+double series_value(const std::string& text, const std::string& name, const std::string& labels) {
+  size_t at = 0;
+  while ((at = text.find("\n" + name + "{", at)) != std::string::npos) {
+    size_t end = text.find('\n', at + 1);
+    std::string line = text.substr(at + 1, end - at - 1);
+    at = end;
+    if (line.find(labels) == std::string::npos) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// No blind spots: the loop watch runs between the sampled windows, so a rare stall is counted
+// every time it happens, with its call and the program's frame that made it, while the windows
+// trace 1 second of every 60. The offloaded twin, whose worker makes the same sleeps, has none.
+TEST_F(ExporterTest, TheLoopWatchCountsEveryRareStallBetweenWindows) {
+  REQUIRE_BPF();
+  int blocking = start_loop(blocking_, {"rare", "3"});
+  int offloaded = start_loop(offloaded_, {"offload", "rare", "3"});
+  start_exporter({"-p", std::to_string(blocking), "-p", std::to_string(offloaded), "--duty", "1s/60s",
+                  "--stall-threshold", "100ms"});
+  const std::string pid = "pid=\"" + std::to_string(blocking) + "\"";
+  int announced = 0;
+  std::string text;
+  // Each stall is announced by the workload once it ended; the watch publishes every 5 s. After
+  // four or more stalls, the counter must catch up with the announcements exactly.
+  ASSERT_TRUE(eventually(60, [&] {
+    for (pollfd pf{blocking_.out, POLLIN, 0}; poll(&pf, 1, 0) > 0; pf.revents = 0)
+      if (read_line(blocking_.out, 1000).rfind("stall ", 0) == 0) ++announced;
+    if (announced < 4) return false;
+    text = get(port_, "/metrics");
+    return series_value(text, "iotrace_loop_stalls_total", pid) == announced;
+  })) << announced << " stalls announced\n" << text;
+  EXPECT_NE(text.find("\niotrace_exporter_loop_watch 1\n"), std::string::npos) << text;
+  const double stall_s = series_value(text, "iotrace_loop_stall_seconds_total", pid);
+  EXPECT_GE(stall_s, 0.19 * announced) << text;
+  EXPECT_LE(stall_s, 0.5 * announced) << text;
+  const double calls = series_value(text, "iotrace_loop_blocking_calls_total",
+                                    pid + ",comm=\"wl_top_loop\",cgroup=");
+  EXPECT_EQ(calls, announced) << text;
+  EXPECT_NE(text.find("syscall=\"clock_nanosleep\",fd_kind=\"none\",kind=\"slow\",frame=\"rare_stall\"} "),
+            std::string::npos)
+      << text;
+  // the twin's loop ran all along, and never stalled
+  const std::string twin = "pid=\"" + std::to_string(offloaded) + "\"";
+  EXPECT_GT(series_value(text, "iotrace_loop_iterations_total", twin), 1000) << text;
+  EXPECT_EQ(series_value(text, "iotrace_loop_stalls_total", twin), -1) << text;
+  EXPECT_EQ(series_value(text, "iotrace_loop_blocking_calls_total", twin), -1) << text;
 }
 
 TEST(ExporterCli, RefusesBadInputWithTheDocumentedStatus) {

@@ -550,3 +550,32 @@ TEST(Classify, ThreadsParkedInReadsSinceBeforeTheTraceAreBlocking) {
   c.processes[0].parked = {{0, iotrace::FdKind::pipe, 1}};
   EXPECT_EQ(iotrace::build_report(c).processes[0].model.model, "idle");
 }
+
+namespace iotrace {
+
+// The loop watch sees the backend's waits and its commit's sleeps, not its socket calls: the
+// interest list alone says the wait is for one connection.
+TEST(Classify, TheLoopWatchJudgesOneConnectionFromTheInterestListAlone) {
+  for (int sockets : {1, 3}) {
+    CaptureBuilder b;
+    b.capture().settings.tier = TraceTier::loop_watch;
+    auto& proc = b.process(1900, "postgres");
+    std::vector<EpollEntry> entries = {{3, 1, 0, FdKind::signalfd}, {4, 1, 1, FdKind::pipe}};
+    for (int i = 0; i < sockets; ++i) entries.push_back({10 + i, 1, 2, FdKind::tcp, i > 0});
+    proc.epoll.push_back({5, entries});
+    b.thread(1900, 1900, "postgres").loop = true;
+    b.row(1900, "epoll_wait", 2000, FdKind::epoll, 100000).ret_sum = 2000;
+    auto& f = b.flagged(1900, "fdatasync", FdKind::regular, FlagKind::slow);
+    f.count = 2000;
+    f.total_ns = f.sleep_ns = 2000 * 6 * k_ms;
+    f.max_ns = 9 * k_ms;
+    Report rep = b.report();
+    const auto& p = rep.processes[0];
+    EXPECT_EQ(thread_model(p, 1900).role, sockets == 1 ? "blocking-io" : "event-loop") << thread_model(p, 1900).sentence;
+    size_t on_loop = 0;
+    for (const auto& f : p.findings) on_loop += f.id == "blocking-call-on-loop";
+    EXPECT_EQ(on_loop, sockets == 1 ? 0u : 1u);
+  }
+}
+
+}  // namespace iotrace

@@ -141,7 +141,10 @@ TEST(ExporterMetrics, ThreadNamesPastTheLimitShareTheOtherThreadSeries) {
   CaptureBuilder b;
   b.process(300, "pool");
   for (uint32_t tid : {300u, 301u, 302u}) {
-    b.thread(300, tid, "loop-" + std::to_string(tid)).stalls = 2;
+    test::epoll_loop(b, 300, tid, 1000, 2);
+    auto& t = b.thread(300, tid, "loop-" + std::to_string(tid));
+    t.comm = "loop-" + std::to_string(tid);
+    t.stalls = 2;
   }
   m.add_window(b.capture(), 1.0, {});
   auto fs = m.families({});
@@ -150,6 +153,64 @@ TEST(ExporterMetrics, ThreadNamesPastTheLimitShareTheOtherThreadSeries) {
     by_thread[label(s, "thread")] = s.counter.value;
   EXPECT_EQ(by_thread.size(), 2u);
   EXPECT_DOUBLE_EQ(by_thread["other"], 4.0);
+}
+
+// With the loop watch on, loop health comes from it alone, unscaled: a window's stalls would
+// count what the watch already counted.
+TEST(ExporterMetrics, WithTheLoopWatchLoopHealthComesFromItAloneUnscaled) {
+  ExporterMetrics m;
+  m.set_loop_watch(true);
+  m.add_window(blocking_loop(100, 12), 12.0, {});
+  auto fs = m.families({});
+  EXPECT_EQ(series(fs, "iotrace_loop_stalls_total", "100"), nullptr);
+  ASSERT_NE(series(fs, "iotrace_process_io_model", "100"), nullptr) << "models still come from windows";
+  Capture watched = blocking_loop(100, 3);
+  watched.settings.tier = TraceTier::loop_watch;
+  for (auto& t : watched.threads) t.iterations = 500;
+  Frame libc, prog;
+  libc.symbol = "clock_nanosleep";
+  libc.module = "libc.so.6";
+  prog.symbol = "handle_sleep";
+  prog.module = "server";
+  watched.flagged.at(0).stack.frames = {libc, prog};
+  m.add_loop_watch(watched, {});
+  m.add_loop_watch(watched, {});
+  fs = m.families({});
+  ASSERT_NE(series(fs, "iotrace_loop_stalls_total", "100"), nullptr);
+  EXPECT_DOUBLE_EQ(series(fs, "iotrace_loop_stalls_total", "100")->counter.value, 6.0);
+  EXPECT_DOUBLE_EQ(series(fs, "iotrace_loop_iterations_total", "100")->counter.value, 1000.0);
+  const auto* calls = series(fs, "iotrace_loop_blocking_calls_total", "100");
+  ASSERT_NE(calls, nullptr);
+  EXPECT_DOUBLE_EQ(calls->counter.value, 6.0);
+  EXPECT_EQ(label(*calls, "frame"), "handle_sleep");
+}
+
+// A thread the report does not call a loop (one connection, no listener) gets no loop series,
+// whatever the kernel marked.
+TEST(ExporterMetrics, LoopHealthIsKeptForEventLoopThreadsOnly) {
+  ExporterMetrics m;
+  CaptureBuilder b;
+  auto& proc = b.process(400, "backend");
+  EpollInstance inst;
+  EpollEntry conn;
+  conn.tfd = 9;
+  conn.kind = FdKind::tcp;
+  inst.entries = {conn};
+  proc.epoll = {inst};
+  auto& t = b.thread(400, 400, "backend");
+  t.loop = true;
+  t.stalls = 5;
+  b.row(400, "epoll_wait", 100, FdKind::epoll, 1000000);
+  b.row(400, "recvfrom", 100, FdKind::tcp, 1000);
+  b.row(400, "fdatasync", 100, FdKind::regular, 1000000);
+  m.add_window(b.capture(), 1.0, {});
+  EXPECT_EQ(series(m.families({}), "iotrace_loop_stalls_total", "400"), nullptr);
+  // the loop watch sees its waits only: the interest list is the evidence
+  Capture watched = b.capture();
+  watched.settings.tier = TraceTier::loop_watch;
+  std::erase_if(watched.syscalls, [](const SyscallRow& r) { return r.nr != test::nr_of("epoll_wait"); });
+  m.add_loop_watch(watched, {});
+  EXPECT_EQ(series(m.families({}), "iotrace_loop_stalls_total", "400"), nullptr);
 }
 
 TEST(ExporterMetrics, ExitedProcessesArePublishedOnceMoreThenForgotten) {

@@ -44,6 +44,9 @@ const volatile __s32 cfg_nr_ppoll = -1;
 const volatile __s32 cfg_nr_io_uring_enter = -1;
 const volatile __s32 cfg_nr_prctl = -1;
 const volatile __s32 cfg_nr_futex = -1;
+/* Linux 6.11+ on x86_64: a return probe's trampoline enters this syscall on every return from
+ * a probed function (iotrace's own resolver uretprobes): not a call the program made. */
+const volatile __s32 cfg_nr_uretprobe = -1;
 
 /* Processes being traced: tgid -> IOT_TARGET_LIVE, or IOT_TARGET_GONE once the whole process
  * exited (kept so user space still learns of children that came and went). */

@@ -153,7 +153,7 @@ static __always_inline int on_sys_enter(void *ctx, struct pt_regs *regs, long nr
 	/* Every syscall on the host comes here: the target check comes before anything else. */
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!is_target(pid_tgid >> 32))
+	if (!is_target(pid_tgid >> 32) || nr == cfg_nr_uretprobe)
 		return 0;
 	now = bpf_ktime_get_ns();
 	t = target_thread(pid_tgid, now, direct);

@@ -135,6 +135,7 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
   ro->cfg_nr_io_uring_enter = nr_of("io_uring_enter");
   ro->cfg_nr_prctl = nr_of("prctl");
   ro->cfg_nr_futex = nr_of("futex");
+  ro->cfg_nr_uretprobe = nr_of("uretprobe");
 
   // raw_tp programs keep threads in iot_threads only (kernels without task storage)
   bpf_map__set_autocreate(s->maps.iot_tls, use_btf);

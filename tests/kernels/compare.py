@@ -52,6 +52,8 @@ EXACT = {
                    "f:uring-iowq-punts"],
     # 12 requests, each a getaddrinfo on the loop against the 30 ms resolver: the uprobe
     "dns": ["sys:read/tcp", "sys:write/tcp", "f:sync-dns-on-loop", "stack:sync-dns-on-loop:handle_dns"],
+    # the same under the loop watch: 12 sleeps found from the context switches, with their stack
+    "loop_watch": ["f:blocking-call-on-loop", "stack:blocking-call-on-loop:handle_sleep"],
     # the sleep server built without frame pointers: its stacks come from the copies
     "loop_sleep_nofp": ["sys:clock_nanosleep", "f:blocking-call-on-loop",
                         "stack:blocking-call-on-loop:handle_sleep"],

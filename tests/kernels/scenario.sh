@@ -54,7 +54,8 @@ attach() {
 		return
 	fi
 	wpid=$(sed -n 's/^ready //p' "$w/stdout")
-	"$IOTRACE" attach "$wpid" -d 120s --json -o "$out/$name.json" 2>"$out/$name.err" &
+	# shellcheck disable=SC2086 # ATTACH_ARGS: extra options, split on spaces
+	"$IOTRACE" attach "$wpid" ${ATTACH_ARGS:-} -d 120s --json -o "$out/$name.json" 2>"$out/$name.err" &
 	tpid=$!
 	# "attached to" on stderr means the programs are in; an error means iotrace is exiting
 	wait_for 'attached to|error:' "$out/$name.err" 120
@@ -110,6 +111,11 @@ run ci_offloaded --fail-on blocking-call-on-loop -- "$WORKLOADS/wl_ci_offloaded"
 # An epoll server sleeping in its request handler, and the same with a worker pool.
 attach loop_sleep wl_loop_block sleep
 attach loop_sleep_offload wl_loop_block sleep offload
+# The loop watch (waits' own tracepoints and context switches only) on the same two.
+ATTACH_ARGS=--loop-watch
+attach loop_watch wl_loop_block sleep
+attach loop_watch_offload wl_loop_block sleep offload
+ATTACH_ARGS=
 # The same server built without frame pointers (stacks from the copies), and one resolving a
 # name with getaddrinfo on the loop against a slow resolver on 127.0.0.1:53 (the uprobes).
 attach loop_sleep_nofp wl_loop_block_nofp sleep

@@ -149,9 +149,11 @@ rw_children() {
 }
 
 # rw_attach [IOTRACE-ATTACH-ARGS...] PID...: trace for RW_TRACE into OUTDIR.
+# RW_ATTACH_ARGS: more attach options for every case (--loop-watch: the loop-watch tier).
 rw_attach() {
-  rw_log "attach $* for $RW_TRACE"
-  "$IOTRACE" attach "$@" -d "$RW_TRACE" --json -o "$OUTDIR/report.json" \
+  rw_log "attach $* ${RW_ATTACH_ARGS:-} for $RW_TRACE"
+  # shellcheck disable=SC2086 # options, split on spaces
+  "$IOTRACE" attach "$@" ${RW_ATTACH_ARGS:-} -d "$RW_TRACE" --json -o "$OUTDIR/report.json" \
     --save-capture "$OUTDIR/capture.json" > "$WORK/iotrace.log" 2>&1 ||
     { cat "$WORK/iotrace.log" >&2; rw_die "iotrace attach failed"; }
 }

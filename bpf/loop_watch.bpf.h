@@ -233,6 +233,43 @@ IOT_LW_WAIT(select, ctx->args[3])
 IOT_LW_WAIT(pselect6, ctx->args[3])
 IOT_LW_WAIT(io_uring_enter, ctx->args[3])
 
+/* The same hooks on BPF trampolines, where the kernel allows fentry/fexit (probes/ tries them
+ * first): a trampoline costs only the calls of the function it is on, where an enabled syscall
+ * tracepoint puts every task on the host on the slower syscall path. The syscall wrappers take
+ * the user registers; the syscall number is in them. */
+#if defined(__TARGET_ARCH_arm64)
+#define IOT_SYS_FN(name) "__arm64_sys_" #name
+#else
+#define IOT_SYS_FN(name) "__x64_sys_" #name
+#endif
+
+#define IOT_LW_TRAMP(name)                                                                   \
+	SEC("fentry/" IOT_SYS_FN(name))                                                      \
+	int BPF_PROG(iot_lw_fentry_##name, struct pt_regs *regs)                             \
+	{                                                                                    \
+		lw_enter(lw_syscall_of(regs), PT_REGS_PARM1_CORE_SYSCALL(regs),              \
+			 PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs),  \
+			 PT_REGS_PARM4_CORE_SYSCALL(regs));                                   \
+		return 0;                                                                    \
+	}                                                                                    \
+	SEC("fexit/" IOT_SYS_FN(name))                                                       \
+	int BPF_PROG(iot_lw_fexit_##name, struct pt_regs *regs, long ret)                    \
+	{                                                                                    \
+		lw_exit(lw_syscall_of(regs), ret);                                          \
+		return 0;                                                                    \
+	}
+
+#if !defined(__TARGET_ARCH_arm64)
+IOT_LW_TRAMP(epoll_wait)
+IOT_LW_TRAMP(poll)
+IOT_LW_TRAMP(select)
+#endif
+IOT_LW_TRAMP(epoll_pwait)
+IOT_LW_TRAMP(epoll_pwait2)
+IOT_LW_TRAMP(ppoll)
+IOT_LW_TRAMP(pselect6)
+IOT_LW_TRAMP(io_uring_enter)
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(iot_lw_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)

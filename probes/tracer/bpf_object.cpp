@@ -161,12 +161,32 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
     bool lw = is_loop_watch_prog(prog);
     bool sys = name.rfind("iot_enter_", 0) == 0 || name.rfind("iot_exit_btf", 0) == 0 ||
                name.rfind("iot_exit_raw", 0) == 0;
-    if (lw) bpf_program__set_autoload(prog, opts.loop_watch && use_btf);
+    // its waits on trampolines or on syscall tracepoints, never both
+    bool tramp = name.rfind("iot_lw_fentry_", 0) == 0 || name.rfind("iot_lw_fexit_", 0) == 0;
+    bool tp = name.rfind("iot_lw_enter_", 0) == 0 || name.rfind("iot_lw_exit_", 0) == 0;
+    if (lw) bpf_program__set_autoload(prog, opts.loop_watch && use_btf && (tramp ? lw_trampolines : !tp || !lw_trampolines));
     // with the task's own run-queue delay the loop watch needs no program on wakeups either
     if (lw && f.sched_info && name == "iot_lw_wakeup_btf") bpf_program__set_autoload(prog, false);
     if (sys && opts.loop_watch) bpf_program__set_autoload(prog, false);
   }
   return s;
+}
+
+// Whether this kernel runs the loop watch's trampolines: the object with them loads and one
+// attaches (some kernels refuse fentry at attach, EPERM here; a kernel without a syscall
+// function the programs name refuses the load).
+bool Tracer::Impl::trampolines_work(const Features& f) {
+  lw_trampolines = true;
+  SkelPtr s = open_configured(true, f);
+  bool ok = iotrace_bpf::load(s.get()) == 0;
+  if (ok) {
+    bpf_link* link = bpf_program__attach(s->progs.iot_lw_fentry_ppoll);
+    ok = !libbpf_get_error(link);
+    if (ok) bpf_link__destroy(link);
+  }
+  if (verbose()) fmt::print(stderr, "iotrace: loop watch on trampolines: {}\n", ok ? "yes" : "refused");
+  lw_trampolines = false;
+  return ok;
 }
 
 void Tracer::Impl::load(const Features& f) {
@@ -175,6 +195,7 @@ void Tracer::Impl::load(const Features& f) {
     throw TraceError(TraceError::Kind::environment,
                      "the loop watch needs BTF tracepoints (tp_btf), disabled with --no-feature tp_btf",
                      "drop --no-feature tp_btf, or trace with the full tracer (without --loop-watch)");
+  if (opts.loop_watch) lw_trampolines = trampolines_work(f);
   for (int attempt = 0; attempt < 3; ++attempt) {
     skel = open_configured(use_btf, f);
     if (attempt == 2) {
@@ -186,10 +207,13 @@ void Tracer::Impl::load(const Features& f) {
     if (!err) {
       btf_programs = use_btf;
       using State = KernelFeature::State;
-      if (opts.loop_watch)
-        outcome.push_back({"loop watch", State::on,
-                           "multiplexer waits on their own syscall tracepoints, loop threads' sleeps "
-                           "at sched_switch: no program runs on other syscalls"});
+      if (opts.loop_watch) {
+        std::string how = lw_trampolines
+                              ? "multiplexer waits on trampolines (fentry/fexit on their syscall functions)"
+                              : "multiplexer waits on their own syscall tracepoints (trampolines refused)";
+        outcome.push_back({"loop watch", State::on, how + ", loop threads' sleeps at sched_switch"});
+        notes.push_back("loop watch hooks: " + how);
+      }
       if (use_btf)
         outcome.push_back({"tp_btf", State::on, "syscall and scheduler programs are BTF tracepoints"});
       else

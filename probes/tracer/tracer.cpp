@@ -94,7 +94,22 @@ LoadCheck Tracer::check_load() {
   }
   out.features.insert(out.features.end(), im.outcome.begin(), im.outcome.end());
   out.unavailable = im.unavailable;
-  return out;  // im's destructor detaches and frees everything
+  // The loop watch (attach --loop-watch, the exporter between its windows) is another set of
+  // programs, with needs of its own: loaded and attached the same way, then detached.
+  if (out.works) {
+    Impl lw;
+    lw.opts.loop_watch = true;
+    try {
+      lw.bring_up(f);
+      for (const auto& k : lw.outcome)
+        if (k.name == "loop watch") out.features.push_back(k);
+    } catch (const TraceError& e) {
+      out.features.push_back({"loop watch", KernelFeature::State::off,
+                              std::string(e.what()) + ": attach --loop-watch fails, and the exporter's "
+                              "loop health comes from its sampled windows"});
+    }
+  }
+  return out;  // im's and lw's destructors detach and free everything
 }
 
 void Tracer::add_target(uint32_t pid) { impl_->add_target(pid, false); }

@@ -72,6 +72,8 @@ struct Tracer::Impl {
   SkelPtr skel;
   ring_buffer* rb = nullptr;
   TraceOptions opts;
+  // the loop watch's waits on trampolines (fentry/fexit) rather than syscall tracepoints
+  bool lw_trampolines = false;
   uint64_t start_ns = 0;
   std::map<uint32_t, ProcessRecord> procs;  // targets known so far, by pid
   std::vector<std::string> notes;
@@ -118,6 +120,7 @@ struct Tracer::Impl {
   // bpf_object.cpp: open with the run's settings, choose programs, load (with fallbacks)
   SkelPtr open_configured(bool use_btf, const Features& f);
   void load(const Features& f);
+  bool trampolines_work(const Features& f);
 
   // attach.cpp
   void attach();

@@ -65,6 +65,26 @@ class ExporterTest : public ::testing::Test {
   }
 
 
+  // Debian's Prometheus scraping the exporter every second; returns its port.
+  int start_prometheus() {
+    char tmpl[] = "/tmp/iotrace-prom-XXXXXX";
+    if (!mkdtemp(tmpl)) return -1;
+    dir_ = tmpl;
+    int prom_port = free_port();
+    {
+      std::ofstream cfg(dir_ + "/prometheus.yml");
+      cfg << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+          << "scrape_configs:\n  - job_name: iotrace\n    static_configs:\n"
+          << "      - targets: ['127.0.0.1:" << port_ << "']\n";
+    }
+    prometheus_ = spawn({"/bin/sh", "-c",
+                         "exec prometheus --config.file=" + dir_ + "/prometheus.yml --storage.tsdb.path=" +
+                             dir_ + "/data --web.listen-address=127.0.0.1:" + std::to_string(prom_port) +
+                             " >" + dir_ + "/prometheus.log 2>&1"},
+                        false);
+    return prom_port;
+  }
+
   std::string dir_;
   int port_ = 0;
   Child blocking_, offloaded_, exporter_, prometheus_;
@@ -80,21 +100,7 @@ TEST_F(ExporterTest, PrometheusSeesTheBlockingLoopStallAndNotItsOffloadedTwin) {
   start_exporter({"-p", std::to_string(blocking), "-p", std::to_string(offloaded), "--duty", "2s/2s",
                   "--stall-threshold", "25ms"});
 
-  char tmpl[] = "/tmp/iotrace-prom-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  dir_ = tmpl;
-  int prom_port = free_port();
-  {
-    std::ofstream cfg(dir_ + "/prometheus.yml");
-    cfg << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        << "scrape_configs:\n  - job_name: iotrace\n    static_configs:\n"
-        << "      - targets: ['127.0.0.1:" << port_ << "']\n";
-  }
-  prometheus_ = spawn({"/bin/sh", "-c",
-                       "exec prometheus --config.file=" + dir_ + "/prometheus.yml --storage.tsdb.path=" +
-                           dir_ + "/data --web.listen-address=127.0.0.1:" + std::to_string(prom_port) +
-                           " >" + dir_ + "/prometheus.log 2>&1"},
-                      false);
+  int prom_port = start_prometheus();
 
   const std::string stalls_a = "iotrace_loop_stalls_total{pid=\"" + std::to_string(blocking) + "\"}";
   json got;
@@ -214,10 +220,13 @@ double series_value(const std::string& text, const std::string& name, const std:
 // trace 1 second of every 60. The offloaded twin, whose worker makes the same sleeps, has none.
 TEST_F(ExporterTest, TheLoopWatchCountsEveryRareStallBetweenWindows) {
   REQUIRE_BPF();
+  REQUIRE_PROMETHEUS();
   int blocking = start_loop(blocking_, {"rare", "3"});
   int offloaded = start_loop(offloaded_, {"offload", "rare", "3"});
   start_exporter({"-p", std::to_string(blocking), "-p", std::to_string(offloaded), "--duty", "1s/60s",
                   "--stall-threshold", "100ms"});
+  int prom_port = start_prometheus();
+  ASSERT_GT(prom_port, 0);
   const std::string pid = "pid=\"" + std::to_string(blocking) + "\"";
   int announced = 0;
   std::string text;
@@ -243,6 +252,13 @@ TEST_F(ExporterTest, TheLoopWatchCountsEveryRareStallBetweenWindows) {
   // the twin's loop ran all along, and never stalled
   const std::string twin = "pid=\"" + std::to_string(offloaded) + "\"";
   EXPECT_GT(series_value(text, "iotrace_loop_iterations_total", twin), 1000) << text;
+  // and Prometheus has what was served
+  json got;
+  const std::string q = "iotrace_loop_stalls_total{" + pid + "}";
+  EXPECT_TRUE(eventually(20, [&] {
+    got = prom_query(prom_port, q);
+    return got.size() == 1 && std::stod(got[0]["value"][1].get<std::string>()) >= announced;
+  })) << got.dump();
   EXPECT_EQ(series_value(text, "iotrace_loop_stalls_total", twin), -1) << text;
   EXPECT_EQ(series_value(text, "iotrace_loop_blocking_calls_total", twin), -1) << text;
 }

@@ -206,7 +206,8 @@ struct iot_thread {
 	__s32 lw_call_nr;
 	__s32 lw_call_stack;
 	__u8 lw_call_fd_kind;
-	__u8 pad4[7];
+	__u8 lw_call_in_dns; /* the open call began inside a resolver function (uprobes) */
+	__u8 pad4[6];
 	__u64 lw_copy_ns; /* when a stack was last copied at a sleep whose site the kernel lacked */
 	__u64 lw_call_rd0; /* cfg_runq_from_task: the task's run_delay when the open call began */
 };

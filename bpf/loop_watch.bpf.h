@@ -58,7 +58,8 @@ static __always_inline void lw_close_call(struct iot_thread *t)
 		t->iter_max_nr = t->lw_call_nr;
 		t->iter_max_stack = t->lw_call_stack;
 	}
-	if (!cfg_block_ns || lat < cfg_block_ns)
+	/* inside a resolver call: the DNS finding covers its calls, as in the full tracer */
+	if (!cfg_block_ns || lat < cfg_block_ns || t->lw_call_in_dns)
 		return;
 	r.lat_ns = lat;
 	r.sleep_ns = t->lw_call_sleep_ns;
@@ -88,6 +89,7 @@ static __always_inline void lw_sleeps(void *ctx, struct task_struct *prev, struc
 		t->lw_call_nr = nr;
 		t->lw_call_stack = stack;
 		t->lw_call_fd_kind = kind;
+		t->lw_call_in_dns = t->dns_start_ns != 0;
 		if (cfg_runq_from_task)
 			t->lw_call_rd0 = run_delay_of(prev, true);
 #if defined(__TARGET_ARCH_arm64)
@@ -108,7 +110,9 @@ static __always_inline void lw_sleeps(void *ctx, struct task_struct *prev, struc
 					   .kind = IOT_FLAG_SLOW};
 		struct iot_flag_val *v = bpf_map_lookup_elem(&iot_flagged, &key);
 
-		if (v && copy_due(v)) {
+		/* copy_due()'s 2nd, 4th, 8th... occurrence counts flagged calls, which a site's
+		 * short sleeps do not advance: here a known site is copied at most once a second */
+		if (v && now - v->copy_ns >= 1000000000ull) {
 			v->copy_ns = now;
 			send_ustack(regs, &key, t->tgid);
 		} else if (!v && now - t->lw_copy_ns >= 1000000000ull) {
@@ -133,8 +137,23 @@ static __always_inline void lw_wakes(struct iot_thread *t, __u64 now)
 	t->lw_call_runq_ns += now - ready;
 }
 
+/* The state a task leaves the CPU in, from the task itself: sched_switch's prev_state argument
+ * exists only from Linux 5.18 (and task_struct.state was renamed __state in 5.14). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int lw_task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+#define IOT_TASK_SLEEPS 0x0003 /* TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE */
+
 static __always_inline void lw_switch(void *ctx, bool preempt, struct task_struct *prev,
-				      struct task_struct *next, unsigned int prev_state)
+				      struct task_struct *next)
 {
 	struct iot_thread *t;
 
@@ -145,9 +164,10 @@ static __always_inline void lw_switch(void *ctx, bool preempt, struct task_struc
 	if (cfg_one_tgid && prev->tgid != cfg_one_tgid && next->tgid != cfg_one_tgid)
 		return;
 	t = bpf_task_storage_get(&iot_tls, prev, 0, 0);
-	/* an exiting task's last switch is no sleep, and it has no user stack left to walk */
-	if (t && t->wait_exit_ns && t->sys_nr < 0 && !preempt && prev_state != 0 && !t->lw_off_ns &&
-	    !(prev->flags & IOT_PF_EXITING))
+	/* Asleep only: a stopped, traced or frozen task is not blocked by its own call, and an
+	 * exiting task's last switch is no sleep (and it has no user stack left to walk). */
+	if (t && t->wait_exit_ns && t->sys_nr < 0 && !preempt && !t->lw_off_ns &&
+	    (lw_task_state(prev) & IOT_TASK_SLEEPS) && !(prev->flags & IOT_PF_EXITING))
 		lw_sleeps(ctx, prev, t, bpf_ktime_get_ns());
 	t = bpf_task_storage_get(&iot_tls, next, 0, 0);
 	if (t && t->lw_off_ns)
@@ -271,10 +291,9 @@ IOT_LW_TRAMP(pselect6)
 IOT_LW_TRAMP(io_uring_enter)
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(iot_lw_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int BPF_PROG(iot_lw_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	lw_switch(ctx, preempt, prev, next, prev_state);
+	lw_switch(ctx, preempt, prev, next);
 	return 0;
 }
 

@@ -435,7 +435,9 @@ int run_exporter(const AppArgs& args) {
         throw UsageError("no process matches the selection",
                          "with --duty always the targets are chosen at start; start them first, "
                          "or use a duty cycle, which looks for them at every window");
-      auto tracer = probes::Tracer::start(trace_options(a, sel, pids));
+      probes::TraceOptions t = trace_options(a, sel, pids);
+      t.targets_change = !sel.host_wide();  // new matching processes are added below
+      auto tracer = probes::Tracer::start(t);
       std::set<uint32_t> traced(pids.begin(), pids.end());
       Capture prev = tracer->collect();
       tracer->forget_exited(prev);

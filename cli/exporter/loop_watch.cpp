@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "cli/signals.hpp"
@@ -16,6 +17,7 @@ namespace iotrace::cli {
 
 LoopWatch::LoopWatch(Settings s) : s_(std::move(s)) {
   s_.trace.loop_watch = true;
+  s_.trace.targets_change = static_cast<bool>(s_.targets);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -26,6 +28,18 @@ LoopWatch::~LoopWatch() {
 
 void LoopWatch::run() {
   pthread_setname_np(pthread_self(), "iotrace-loops");
+  // An exception must not leave the thread (std::terminate would end the exporter): the
+  // watch stops, says why, and the windows carry loop health again.
+  try {
+    watch();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "iotrace exporter: the loop watch stopped: {}; loop health comes from the sampled "
+                       "windows only\n", e.what());
+  }
+  s_.running(false);
+}
+
+void LoopWatch::watch() {
   auto stopping = [&] { return stop_.load() || stop_requested(); };
   std::unique_ptr<probes::Tracer> tracer;
   std::set<uint32_t> traced;
@@ -41,13 +55,7 @@ void LoopWatch::run() {
       try {
         tracer = probes::Tracer::start(t);
       } catch (const probes::TraceError& e) {
-        if (e.kind() != probes::TraceError::Kind::target) {
-          // this kernel cannot run it: the windows still report loop health, sampled
-          fmt::print(stderr, "iotrace exporter: the loop watch cannot run: {}; loop health comes from the "
-                             "sampled windows only\n", e.what());
-          s_.running(false);
-          return;
-        }
+        if (e.kind() != probes::TraceError::Kind::target) throw;  // this kernel cannot run it
       }
       if (tracer) {
         traced.insert(now_targets.begin(), now_targets.end());
@@ -56,6 +64,10 @@ void LoopWatch::run() {
         s_.running(true);
       }
     } else if (tracer) {
+      // processes that left the selection (exited: their pid may come back as another)
+      std::erase_if(traced, [&](uint32_t p) {
+        return std::find(now_targets.begin(), now_targets.end(), p) == now_targets.end();
+      });
       for (uint32_t p : now_targets)
         if (traced.insert(p).second) {
           try {
@@ -78,7 +90,6 @@ void LoopWatch::run() {
     prev = std::move(cur);
     s_.publish(d);
   }
-  s_.running(false);
 }
 
 }  // namespace iotrace::cli

@@ -1,7 +1,7 @@
 // The exporter's loop watch: a tracer of the loop-watch tier (bpf/loop_watch.bpf.h) that runs
 // for the exporter's whole life, between and during the sampled windows of the full tracer,
 // so a loop that stalls or blocks at any moment is in the metrics. It costs the host a program
-// per multiplexer wait and per context switch of a loop thread, not per syscall.
+// per multiplexer wait and per context switch, not per syscall.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -36,6 +36,7 @@ class LoopWatch {
 
  private:
   void run();
+  void watch();
   Settings s_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -115,7 +115,7 @@ SkelPtr Tracer::Impl::open_configured(bool use_btf, const Features& f) {
   ro->cfg_follow_children = opts.follow_children;
   ro->cfg_trace_all = opts.all_processes;
   ro->cfg_self_tgid = static_cast<__u32>(getpid());
-  if (opts.pids.size() == 1 && !opts.follow_children && !opts.all_processes)
+  if (opts.pids.size() == 1 && !opts.follow_children && !opts.all_processes && !opts.targets_change)
     ro->cfg_one_tgid = static_cast<__u32>(opts.pids[0]);
   ro->cfg_runq_from_task = f.sched_info;
   ro->cfg_sched_from_task = use_btf && f.sched_info;

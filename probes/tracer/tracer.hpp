@@ -29,6 +29,9 @@ struct TraceOptions {
   // The loop watch: only the multiplexers' waits and loop threads' context switches are
   // hooked (bpf/loop_watch.bpf.h); no syscall table beyond the waits. Needs tp_btf.
   bool loop_watch = false;
+  // add_target() will be called while tracing (the exporter follows its selection): the
+  // targets are looked up in the kernel's map, never compiled in as the one target.
+  bool targets_change = false;
 };
 
 struct LiveCounts {

@@ -42,14 +42,18 @@ class ExporterTest : public ::testing::Test {
     }
   }
 
-  int start_loop(Child& c, const std::vector<std::string>& args) {
+  // go: start its loop now; else later with go().
+  int start_loop(Child& c, const std::vector<std::string>& args, bool start = true) {
     std::vector<std::string> argv = {workload_bin("wl_top_loop")};
     argv.insert(argv.end(), args.begin(), args.end());
     c = spawn(argv);
     std::string ready = read_line(c.out);
     EXPECT_EQ(ready.rfind("ready ", 0), 0u) << ready;
-    if (write(c.in, "go\n", 3) != 3) ADD_FAILURE() << "cannot start the workload";
+    if (start) go(c);
     return std::stoi(ready.substr(6));
+  }
+  static void go(Child& c) {
+    if (write(c.in, "go\n", 3) != 3) ADD_FAILURE() << "cannot start the workload";
   }
 
   // Starts the exporter and waits for /healthz.
@@ -221,12 +225,21 @@ double series_value(const std::string& text, const std::string& name, const std:
 TEST_F(ExporterTest, TheLoopWatchCountsEveryRareStallBetweenWindows) {
   REQUIRE_BPF();
   REQUIRE_PROMETHEUS();
-  int blocking = start_loop(blocking_, {"rare", "3"});
-  int offloaded = start_loop(offloaded_, {"offload", "rare", "3"});
+  int blocking = start_loop(blocking_, {"rare", "3"}, false);
+  int offloaded = start_loop(offloaded_, {"offload", "rare", "3"}, false);
   start_exporter({"-p", std::to_string(blocking), "-p", std::to_string(offloaded), "--duty", "1s/60s",
                   "--stall-threshold", "100ms"});
   int prom_port = start_prometheus();
   ASSERT_GT(prom_port, 0);
+  // The loops start once the watch is attached and the first window (1 s) has ended: every
+  // stall from then on falls between windows.
+  ASSERT_TRUE(eventually(30, [&] {
+    std::string t = get(port_, "/metrics");
+    return t.find("\niotrace_exporter_loop_watch 1\n") != std::string::npos &&
+           t.find("\niotrace_exporter_windows_total 1\n") != std::string::npos;
+  })) << get(port_, "/metrics");
+  go(blocking_);
+  go(offloaded_);
   const std::string pid = "pid=\"" + std::to_string(blocking) + "\"";
   int announced = 0;
   std::string text;

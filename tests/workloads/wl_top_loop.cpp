@@ -29,7 +29,6 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
     if (strcmp(argv[i], "rare") == 0) rare_s = atoi(argv[i + 1]);
   const int sleep_ms = rare_s ? 200 : 30;
-  auto next_rare = std::chrono::steady_clock::now() + std::chrono::seconds(rare_s);
   int rare_count = 0;
   int work[2];
   if (pipe(work)) wl::die("pipe");
@@ -47,6 +46,7 @@ int main(int argc, char** argv) {
   wl::set_nonblock(listener);
   wl::ready();
   wl::wait_go();
+  auto next_rare = std::chrono::steady_clock::now() + std::chrono::seconds(rare_s);  // from "go"
   int ep = epoll_create1(0);
   epoll_event ev{};
   ev.events = EPOLLIN;

@@ -49,6 +49,16 @@ std::vector<nlohmann::json> findings(const nlohmann::json& proc, const std::stri
   return out;
 }
 
+// The stalled iterations of loop-main, of every kind: on a busy machine an iteration whose
+// wakeup waited long for a CPU is loop-preempted (or cpu-stall) instead of loop-stall.
+int loop_main_stalls(const nlohmann::json& proc) {
+  int n = 0;
+  for (const char* id : {"loop-stall", "loop-preempted", "cpu-stall"})
+    for (const auto& f : findings(proc, id))
+      if (f.at("tid").get<int>() == tid_named(proc, "loop-main")) n += f.at("count").get<int>();
+  return n;
+}
+
 // The findings for `syscall` among `ids` on the loop thread, merged into one (counts and
 // times summed, the first stack kept): slow and fast calls of one site are separate findings.
 nlohmann::json loop_finding(const nlohmann::json& proc, const std::set<std::string>& ids,
@@ -103,11 +113,7 @@ TEST_P(BlockingSplitTest, SleepOnTheLoopIsABlockingCallAndAStall) {
   // Each of the 12 iterations stalls. On a busy machine an iteration whose wakeup waited long
   // for a CPU is called loop-preempted (or cpu-stall) instead: count the loop's stalls of
   // every kind, which is what the workload controls.
-  int all = 0;
-  for (const char* id : {"loop-stall", "loop-preempted", "cpu-stall"})
-    for (const auto& f : findings(p, id))
-      if (f.at("tid").get<int>() == tid_named(p, "loop-main")) all += f.at("count").get<int>();
-  EXPECT_GE(all, 11) << p.at("findings").dump(1);
+  EXPECT_GE(loop_main_stalls(p), 11) << p.at("findings").dump(1);
 }
 
 INSTANTIATE_TEST_SUITE_P(SplitSources, BlockingSplitTest,
@@ -139,11 +145,7 @@ TEST_F(BlockingTest, TheLoopWatchFindsTheSameSleepOnTheLoopFromTheWaitsAndSwitch
   EXPECT_GE(f.at("max_ns").get<uint64_t>(), 30000000u);
   EXPECT_GT(f.at("sleep_ns").get<uint64_t>() * 2, f.at("total_ns").get<uint64_t>());
   EXPECT_TRUE(stack_has(f, "handle_sleep") || stack_has(f, "handle_request")) << f.dump(1);
-  int stalls = 0;
-  for (const char* id : {"loop-stall", "loop-preempted", "cpu-stall"})
-    for (const auto& s : findings(p, id))
-      if (s.at("tid").get<int>() == tid_named(p, "loop-main")) stalls += s.at("count").get<int>();
-  EXPECT_GE(stalls, 11) << p.at("findings").dump(1);
+  EXPECT_GE(loop_main_stalls(p), 11) << p.at("findings").dump(1);
   for (const auto& sc : p.at("syscalls"))
     EXPECT_EQ(sc.at("syscall").get<std::string>().rfind("epoll_", 0), 0u) << sc.dump();
   for (const auto& t : p.at("threads"))

@@ -136,6 +136,35 @@ rw_bg() {
 # (default 20; cleanup ends it). The pause keeps the load below what saturates this
 # machine: on a saturated box every thread waits for a CPU, which says nothing about the
 # server under test.
+# rw_nginx_backend PORT PATH: a one-process nginx serving $WORK/html on 127.0.0.1:PORT with
+# long keep-alive (a backend for the proxy and relay cases), started as "backend"; returns once
+# http://127.0.0.1:PORT/PATH answers.
+rw_nginx_backend() {
+  mkdir -p "$WORK/html" "$WORK/tmp"
+  chmod -R a+rX "$WORK/html"
+  cat > "$WORK/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/tmp;
+  proxy_temp_path $WORK/tmp;
+  fastcgi_temp_path $WORK/tmp;
+  uwsgi_temp_path $WORK/tmp;
+  scgi_temp_path $WORK/tmp;
+  keepalive_timeout 60;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$1; root $WORK/html; }
+}
+CONF
+  rw_bg backend nginx -c "$WORK/nginx.conf" -p "$WORK"
+  rw_wait_http "http://127.0.0.1:$1/$2"
+}
+
 rw_load_wrk() {
   local conns=$1 delay=$2 url=$3
   shift 3

@@ -13,28 +13,7 @@ BACKEND=$(rw_free_port)
 PORT=$(rw_free_port)
 mkdir -p "$WORK/html" "$WORK/tmp" "$WORK/cache"
 head -c 65536 /dev/urandom > "$WORK/html/obj.bin"
-chmod -R a+rX "$WORK/html"
-cat > "$WORK/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/tmp;
-  proxy_temp_path $WORK/tmp;
-  fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp;
-  scgi_temp_path $WORK/tmp;
-  keepalive_timeout 60;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACKEND; root $WORK/html; }
-}
-CONF
-rw_bg backend nginx -c "$WORK/nginx.conf" -p "$WORK"
-rw_wait_http "http://127.0.0.1:$BACKEND/obj.bin"
+rw_nginx_backend "$BACKEND" obj.bin
 
 cat > "$WORK/squid.conf" <<CONF
 http_port 127.0.0.1:$PORT accel defaultsite=127.0.0.1 no-vhost

@@ -25,6 +25,7 @@ class PythonFrames {
   std::vector<Frame> resolve(uint32_t pid, const iot_py_frame* frames, size_t n);
   // The layout did not hold for pid (a code object of the wrong type): frames were dropped.
   bool mismatched(uint32_t pid) const;
+  void forget(uint32_t pid) { procs_.erase(pid); }
 
  private:
   struct Code {

@@ -60,6 +60,14 @@ void StackSamples::add(const iot_ustack_event& e) {
   ++seen.copies;
 }
 
+void StackSamples::forget(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids) {
+  std::erase_if(sites_, [&](const auto& kv) { return tids.count(std::get<0>(kv.first)) > 0; });
+  for (uint32_t pid : pids) {
+    refreshed_.erase(pid);
+    python_.forget(pid);
+  }
+}
+
 std::optional<Stack> StackSamples::for_site(const iot_flag_key& k) const {
   auto it = sites_.find(site_of(k));
   if (it == sites_.end()) return std::nullopt;

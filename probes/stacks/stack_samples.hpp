@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -27,6 +28,9 @@ class StackSamples {
   // The stack of a stall's longest call: a copy taken at the same thread, call and kernel stack.
   std::optional<Stack> for_call(uint32_t tid, int32_t stack_id, int nr) const;
   PythonFrames& python() { return python_; }
+  // Drops the copies of exited threads and what was read of exited processes: a long session
+  // (top, the exporter's loop watch) sees thousands come and go, and their ids come back.
+  void forget(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids);
 
   // What unwinding cost, for -v and bench/: copies unwound and the time it took.
   uint64_t unwound = 0;

@@ -286,4 +286,6 @@ std::map<std::string, uint64_t> Symbolizer::find_symbols(uint32_t pid, const std
   return w.found;
 }
 
+void Symbolizer::forget(uint32_t pid) { procs_.erase(pid); }
+
 }  // namespace iotrace::probes

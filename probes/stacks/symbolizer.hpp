@@ -34,6 +34,8 @@ class Symbolizer {
   // name starts with module_prefix (or lib + module_prefix) and defines them all.
   std::map<std::string, uint64_t> find_symbols(uint32_t pid, const std::string& module_prefix,
                                                const std::vector<std::string>& names);
+  // Drops what was read of an exited process (its pid may come back as another).
+  void forget(uint32_t pid);
 
  private:
   struct Process;

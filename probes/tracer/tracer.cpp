@@ -162,6 +162,30 @@ void delete_keys(int fd, Drop drop) {
 
 }  // namespace
 
+// The flagged rows of exited threads, and every stack that no flagged row and no live thread's
+// call in progress holds. Stack ids are hash buckets that stay taken until deleted (a new stack
+// that hashes to a taken bucket is lost), so a long session under process churn (every new
+// process has its own addresses) would fill iot_stacks and then lose the stacks of the threads
+// it still watches; the loop watch also takes a stack at every sleep of a loop, kept only when
+// the sleep was long enough to flag. The ids are listed before the live threads are read, so a
+// stack taken meanwhile is not among them.
+void Tracer::Impl::forget_stacks(const std::set<uint32_t>& gone) {
+  int fd = bpf_map__fd(skel->maps.iot_flagged);
+  int stacks = bpf_map__fd(skel->maps.iot_stacks);
+  std::set<int32_t> kept;
+  for (const auto& k : map_keys<iot_flag_key>(fd)) {
+    if (gone.count(k.tid))
+      bpf_map_delete_elem(fd, &k);
+    else
+      kept.insert(k.stack_id);
+  }
+  std::vector<int32_t> ids = map_keys<int32_t>(stacks);
+  for (const iot_thread& t : read_rows())
+    if (!gone.count(t.tid)) kept.insert({t.iter_max_stack, t.lw_call_stack, t.dns_stack});
+  for (int32_t id : ids)
+    if (!kept.count(id)) bpf_map_delete_elem(stacks, &id);
+}
+
 size_t Tracer::forget_exited(const Capture& c) {
   auto& im = *impl_;
   std::set<uint32_t> gone;
@@ -174,13 +198,22 @@ size_t Tracer::forget_exited(const Capture& c) {
                                 [&](const iot_exited_key& k) { return gone.count(k.tid) > 0; });
     delete_keys<iot_stats_key>(bpf_map__fd(im.skel->maps.iot_stats),
                                [&](const iot_stats_key& k) { return gone.count(k.tid) > 0; });
-    delete_keys<iot_flag_key>(bpf_map__fd(im.skel->maps.iot_flagged),
-                              [&](const iot_flag_key& k) { return gone.count(k.tid) > 0; });
   }
+  im.forget_stacks(gone);
   std::erase_if(im.drained_threads, [&](const iot_thread& t) { return gone.count(t.tid) > 0; });
   std::erase_if(im.drained_stats, [&](const auto& row) { return gone.count(row.first.tid) > 0; });
-  for (auto it = im.procs.begin(); it != im.procs.end();)
-    it = it->second.exited ? im.procs.erase(it) : std::next(it);
+  std::set<uint32_t> gone_pids;
+  for (auto it = im.procs.begin(); it != im.procs.end();) {
+    if (!it->second.exited) {
+      ++it;
+      continue;
+    }
+    gone_pids.insert(it->first);
+    im.symbolizer.forget(it->first);
+    im.py_checked.erase(it->first);
+    it = im.procs.erase(it);
+  }
+  im.samples.forget(gone, gone_pids);
   im.stalls.clear();
   return gone.size();
 }

@@ -61,8 +61,9 @@ struct TopArgs {
   std::string interval = "1s";
   bool batch = false;
   int iterations = -1;  // -1: batch 1, interactive until q
-  std::string sort = "syscalls";
+  std::string sort;  // empty: syscalls, or iterations with --loop-watch
   std::string stall_threshold = "20ms";
+  bool loop_watch = false;
 };
 
 struct ExporterArgs {

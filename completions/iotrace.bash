@@ -24,7 +24,7 @@ _iotrace_command_opts() {
                   --timeline --timeline-limit $_iotrace_policy_opts" ;;
         top)
             echo "-h --help -p --pid -i --interval -b --once -n --iterations -s --sort
-                  --stall-threshold" ;;
+                  --loop-watch --stall-threshold" ;;
         exporter)
             echo "-h --help --listen -p --pid --comm --cgroup --duty --stall-threshold
                   --block-threshold --max-processes --max-threads --web-config --max-connections --no-loop-watch --windows" ;;
@@ -70,7 +70,7 @@ _iotrace_complete_value() {
         --timeline-limit)
             COMPREPLY=($(compgen -W "100000 1000000 5000000" -- "$cur")) ;;
         -s | --sort)
-            COMPREPLY=($(compgen -W "syscalls pid stalls sys-per-op model command" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "syscalls iterations pid stalls sys-per-op model command" -- "$cur")) ;;
         --fail-on)
             # a comma list: complete the part after the last comma
             local head=

@@ -75,7 +75,8 @@ complete -c iotrace -n $c -s p -l pid -x -a '(__iotrace_pids)' -d 'Only this pro
 complete -c iotrace -n $c -s i -l interval -x -a '500ms 1s 2s 5s' -d 'Refresh this often (1s)'
 complete -c iotrace -n $c -s b -l once -d 'Batch mode: plain snapshots, no keys'
 complete -c iotrace -n $c -s n -l iterations -x -a '1 5 10 0' -d 'Stop after N refreshes'
-complete -c iotrace -n $c -s s -l sort -x -a 'syscalls pid stalls sys-per-op model command' -d 'Initial order'
+complete -c iotrace -n $c -s s -l sort -x -a 'syscalls iterations pid stalls sys-per-op model command' -d 'Initial order'
+complete -c iotrace -n $c -l loop-watch -d 'Watch event loops only: waits and context switches, not every syscall'
 complete -c iotrace -n $c -l stall-threshold -x -a '5ms 10ms 20ms 50ms 100ms' -d 'Loop iterations longer than this are stalls (20ms)'
 
 # exporter

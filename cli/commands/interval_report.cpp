@@ -60,8 +60,10 @@ class Progress {
     ++n_;
     Report r = build_report(delta);
     auto rows = summarize_processes(r);
-    sort_summaries(rows, SummarySort::syscalls);
+    sort_summaries(rows, delta.settings.tier == TraceTier::loop_watch ? SummarySort::iterations
+                                                                      : SummarySort::syscalls);
     TableOptions opts;
+    opts.loop_watch = delta.settings.tier == TraceTier::loop_watch;
     std::string o = fmt::format("--- interval {} ({} to {}) ---\n", n_,
                                 format_duration(now - delta.duration_ns), format_duration(now));
     std::string body = render_process_rows(rows, opts);

@@ -32,7 +32,8 @@ struct SortKey {
   SummarySort sort;
 };
 constexpr SortKey k_sorts[] = {
-    {"syscalls", 's', SummarySort::syscalls}, {"pid", 'p', SummarySort::pid},
+    {"syscalls", 's', SummarySort::syscalls}, {"iterations", 'i', SummarySort::iterations},
+    {"pid", 'p', SummarySort::pid},
     {"stalls", 't', SummarySort::stalls},     {"sys-per-op", 'o', SummarySort::sysc_per_op},
     {"model", 'm', SummarySort::model},       {"command", 'c', SummarySort::command},
 };
@@ -41,7 +42,13 @@ const SortKey& sort_named(const std::string& name) {
   for (const auto& s : k_sorts)
     if (name == s.name) return s;
   throw UsageError(fmt::format("--sort: unknown column '{}'", name),
-                   "accepted: syscalls, pid, stalls, sys-per-op, model, command");
+                   "accepted: syscalls, iterations, pid, stalls, sys-per-op, model, command");
+}
+
+// The default order: busiest first, by what the tier counts.
+std::string sort_of(const TopArgs& a) {
+  if (!a.sort.empty()) return a.sort;
+  return a.loop_watch ? "iterations" : "syscalls";
 }
 
 std::string clock_now() {
@@ -56,7 +63,8 @@ std::string clock_now() {
 class TopView {
  public:
   TopView(const TopArgs& a, bool interactive, uint64_t interval_ns)
-      : interactive_(interactive), interval_ns_(interval_ns), sort_(&sort_named(a.sort)) {}
+      : interactive_(interactive), loop_watch_(a.loop_watch), interval_ns_(interval_ns),
+        sort_(&sort_named(sort_of(a))) {}
 
   void update(const Capture& delta, size_t traced) {
     rows_.clear();
@@ -83,12 +91,15 @@ class TopView {
     opts.colour = interactive_ && colour_on(1);
     opts.width = interactive_ ? static_cast<size_t>(terminal_columns(1)) : 80;
     opts.cut_last = interactive_;
+    opts.loop_watch = loop_watch_;
     size_t shown = 0;
     for (const auto& r : rows_) shown += r.syscalls || r.stalls ? 1 : 0;
     std::string o;
     if (interactive_) o += "\x1b[H\x1b[2J";
-    std::string title = fmt::format("iotrace top {} every {}: {} processes made calls; sort {}{}",
-                                    stamp_, format_duration(interval_ns_), shown, sort_->name,
+    std::string title = fmt::format("iotrace top{} {} every {}: {} processes {}; sort {}{}",
+                                    loop_watch_ ? " --loop-watch" : "", stamp_,
+                                    format_duration(interval_ns_), shown,
+                                    loop_watch_ ? "waited" : "made calls", sort_->name,
                                     paused_ ? " PAUSED" : "");
     if (interactive_ && title.size() > opts.width) title.resize(opts.width);
     o += title + "\n";
@@ -96,7 +107,8 @@ class TopView {
       o += fmt::format("{} events lost in this interval: {}\n", losses_.total(),
                        describe_losses(losses_));
     if (interactive_)
-      o += "sort: s syscalls p pid t stalls o sys/op m model c command; space pause; q quit\n";
+      o += loop_watch_ ? "sort: i iterations p pid t stalls m model c command; space pause; q quit\n"
+                       : "sort: s syscalls p pid t stalls o sys/op m model c command; space pause; q quit\n";
     o += "\n" + render_process_header(opts);
     std::string body = render_process_rows(rows_, opts);
     // the lines above, and one spare line, so the screen never scrolls
@@ -119,6 +131,7 @@ class TopView {
   }
 
   bool interactive_;
+  bool loop_watch_;
   uint64_t interval_ns_;
   const SortKey* sort_;
   std::vector<ProcessSummary> rows_;
@@ -138,6 +151,7 @@ probes::TraceOptions trace_options(const TopArgs& a) {
   t.stall_ns = parse_duration_option("--stall-threshold", a.stall_threshold);
   t.block_ns = 5'000'000;
   t.light_collect = true;
+  t.loop_watch = a.loop_watch;
   return t;
 }
 
@@ -155,8 +169,10 @@ CLI::App* add_top_command(CLI::App& app, TopArgs& a) {
       ->type_name("N")
       ->check(CLI::NonNegativeNumber);
   top->add_option("-s,--sort", a.sort,
-                  "Initial order: syscalls, pid, stalls, sys-per-op, model, command (default syscalls)")
+                  "Initial order: syscalls, iterations, pid, stalls, sys-per-op, model, command "
+                  "(default syscalls; iterations with --loop-watch)")
       ->type_name("COLUMN");
+  add_loop_watch_flag(top, a.loop_watch);
   top->add_option("--stall-threshold", a.stall_threshold,
                   "Event-loop iterations longer than this are stalls (default 20ms)")
       ->type_name("DURATION");
@@ -166,7 +182,7 @@ CLI::App* add_top_command(CLI::App& app, TopArgs& a) {
 int run_top(const AppArgs& args) {
   const TopArgs& a = args.top;
   uint64_t interval_ns = parse_duration_option("--interval", a.interval);
-  sort_named(a.sort);  // reject a bad --sort before attaching
+  sort_named(sort_of(a));  // reject a bad --sort before attaching
   bool interactive = !a.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
   int iterations = a.iterations >= 0 ? a.iterations : (interactive ? 0 : 1);
   install_signal_handlers();

@@ -37,7 +37,8 @@ const char* severity_colour(Severity s) {
 
 std::string render_process_header(const TableOptions& opts) {
   std::string h = fmt::format("{:>7} {:<9} {:<10} {:>5} {:>6} {:>6} {:>9} {}", "PID", "COMMAND",
-                              "MODEL", "LOOPS", "SYSC/s", "SYS/OP", "STALLS", "FINDING");
+                              "MODEL", "LOOPS", opts.loop_watch ? "ITER/s" : "SYSC/s",
+                              opts.loop_watch ? "BLOCKS" : "SYS/OP", "STALLS", "FINDING");
   return paint(h, "7", opts.colour) + "\n";
 }
 
@@ -48,11 +49,13 @@ std::string render_process_rows(const std::vector<ProcessSummary>& rows, const T
     if (!opts.idle && !s.syscalls && !s.stalls) continue;
     std::string finding = s.finding.empty() ? "-" : s.finding;
     if (opts.cut_last) finding = cut(finding, room);
-    std::string sysc_op = s.syscalls_per_op < 0 ? "-" : fmt::format("{:.2f}", s.syscalls_per_op);
-    if (s.syscalls_per_op >= 100) sysc_op = format_count(s.syscalls_per_op);
+    std::string rate = format_count(opts.loop_watch ? s.iterations_per_s : s.syscalls_per_s);
+    std::string fifth = s.syscalls_per_op < 0 ? "-" : fmt::format("{:.2f}", s.syscalls_per_op);
+    if (s.syscalls_per_op >= 100) fifth = format_count(s.syscalls_per_op);
+    if (opts.loop_watch)
+      fifth = s.blocking_calls ? format_count(static_cast<double>(s.blocking_calls)) : "-";
     o += fmt::format("{:>7} {:<9} {:<10} {:>5} {:>6} {:>6} {:>9} {}\n", s.pid,
-                     cut(escape_text(s.comm), 9), cut(s.model, 10), s.loops,
-                     format_count(s.syscalls_per_s), sysc_op, stalls_text(s),
+                     cut(escape_text(s.comm), 9), cut(s.model, 10), s.loops, rate, fifth, stalls_text(s),
                      paint(finding, s.finding.empty() ? "" : severity_colour(s.severity), opts.colour));
   }
   return o;

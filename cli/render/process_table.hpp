@@ -13,6 +13,9 @@ struct TableOptions {
   bool cut_last = true;  // false: batch mode keeps whole finding ids, even past the width
   bool colour = false;
   bool idle = false;     // also list processes without calls in the interval
+  // The loop watch counts waits, not every call: ITER/s and BLOCKS take the places of SYSC/s
+  // and SYS/OP, which it cannot give.
+  bool loop_watch = false;
 };
 
 std::string render_process_header(const TableOptions& opts);

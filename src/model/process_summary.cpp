@@ -19,12 +19,19 @@ std::vector<ProcessSummary> summarize_processes(const Report& r) {
       if (t.role == "event-loop") ++s.loops;
     s.syscalls = p.total.calls;
     uint64_t ns = p.process.traced_ns ? p.process.traced_ns : r.duration_ns;
-    if (ns) s.syscalls_per_s = static_cast<double>(s.syscalls) * 1e9 / static_cast<double>(ns);
+    uint64_t iterations = 0;
+    for (const auto& t : p.threads) iterations += t.thread.iterations;
+    if (ns) {
+      s.syscalls_per_s = static_cast<double>(s.syscalls) * 1e9 / static_cast<double>(ns);
+      s.iterations_per_s = static_cast<double>(iterations) * 1e9 / static_cast<double>(ns);
+    }
     s.syscalls_per_op = p.metrics.get("syscalls_per_op", 0, -1);
     for (const auto& t : p.threads) s.stalls += t.thread.stalls;
     for (const auto& g : p.thread_groups) s.stalls += g.stalls;
-    for (const auto& f : p.findings)
+    for (const auto& f : p.findings) {
       if (f.id == "loop-stall" || f.id == "cpu-stall") s.worst_stall_ns = std::max(s.worst_stall_ns, f.max_ns);
+      if (f.id == "blocking-call-on-loop") s.blocking_calls += f.count;
+    }
     if (!p.findings.empty()) {
       s.finding = p.findings.front().id;
       s.severity = p.findings.front().severity;
@@ -39,6 +46,7 @@ void sort_summaries(std::vector<ProcessSummary>& rows, SummarySort by) {
   auto key = [by](const ProcessSummary& s) {
     switch (by) {
       case SummarySort::syscalls: return -s.syscalls_per_s;
+      case SummarySort::iterations: return -s.iterations_per_s;
       case SummarySort::stalls:
         return -(static_cast<double>(s.stalls) * 1e12 + static_cast<double>(s.worst_stall_ns));
       case SummarySort::sysc_per_op: return -s.syscalls_per_op;

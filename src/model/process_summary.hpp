@@ -18,6 +18,8 @@ struct ProcessSummary {
   uint64_t syscalls = 0;
   double syscalls_per_s = 0;
   double syscalls_per_op = -1; // -1: no operations
+  double iterations_per_s = 0;  // loop iterations of every thread that waits
+  uint64_t blocking_calls = 0;  // calls that blocked an event loop (blocking-call-on-loop)
   uint64_t stalls = 0;
   uint64_t worst_stall_ns = 0;
   std::string finding;         // the most severe finding's id, or empty
@@ -26,7 +28,7 @@ struct ProcessSummary {
 
 std::vector<ProcessSummary> summarize_processes(const Report& r);
 
-enum class SummarySort { syscalls, pid, stalls, sysc_per_op, model, command };
+enum class SummarySort { syscalls, iterations, pid, stalls, sysc_per_op, model, command };
 // Stable: ties keep pid order.
 void sort_summaries(std::vector<ProcessSummary>& rows, SummarySort by);
 

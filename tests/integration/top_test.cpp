@@ -89,6 +89,35 @@ TEST_F(TopTest, PidFilterShowsOnlyThatProcess) {
   EXPECT_NE(r.out.find("1 processes made calls"), std::string::npos) << r.out;
 }
 
+// The loop watch hooks the waits and the loop's context switches only: the table counts the
+// loop's iterations and the 30 ms sleeps that blocked it (one every 40 iterations), with the
+// model of its waits.
+TEST_F(TopTest, LoopWatchCountsIterationsAndTheCallsThatBlockedTheLoop) {
+  REQUIRE_BPF();
+  int pid = start_loop();
+  TraceResult r = run_iotrace({"top", "-b", "-n", "2", "-i", "1s", "--loop-watch", "-p", std::to_string(pid)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("    PID COMMAND   MODEL      LOOPS ITER/s BLOCKS    STALLS FINDING\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("iotrace top --loop-watch "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("; sort iterations"), std::string::npos) << r.out;
+  auto rows = rows_of(r.out, pid);
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  for (const auto& w : rows) {
+    ASSERT_EQ(w.size(), 8u) << r.out;
+    EXPECT_EQ(w[2], "epoll");
+    EXPECT_EQ(w[3], "1");
+    // a 1 ms wait every other iteration and a 30 ms sleep every 40th: a few hundred a second
+    const double iters = std::stod(w[4]);
+    EXPECT_GT(iters, 50) << r.out;
+    EXPECT_LT(iters, 2500) << r.out;
+    ASSERT_NE(w[5], "-") << "the sleeps block the loop: " << r.out;
+    EXPECT_GE(std::stoi(w[5]), 5) << r.out;
+    EXPECT_NE(w[6], "-") << r.out;
+    EXPECT_TRUE(w[7] == "loop-stall" || w[7] == "blocking-call-on-loop") << w[7];
+  }
+}
+
 TEST_F(TopTest, RejectsAnUnknownSortColumn) {
   TraceResult r = run_iotrace({"top", "-b", "--sort", "size"});
   EXPECT_EQ(r.exit_code, 2);

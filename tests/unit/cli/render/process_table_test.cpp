@@ -55,6 +55,22 @@ TEST(ProcessTable, EscapesNamesAndSkipsIdleProcesses) {
             "      2 \\x1b[31mx epoll          1      5   2.50         - -\n");
 }
 
+// The loop watch counts waits, not every call: iterations a second and the calls that blocked a
+// loop take the places of the two syscall columns.
+TEST(ProcessTable, LoopWatchShowsIterationsAndBlockingCalls) {
+  TableOptions opts;
+  opts.loop_watch = true;
+  auto r = row(30933, "wl_top_loop", 2, 3, "blocking-call-on-loop");
+  r.iterations_per_s = 1795;
+  r.blocking_calls = 3;
+  auto quiet = row(7, "srv", 5, 0, "");
+  quiet.iterations_per_s = 12345;
+  EXPECT_EQ(render_process_header(opts) + render_process_rows({r, quiet}, opts),
+            "    PID COMMAND   MODEL      LOOPS ITER/s BLOCKS    STALLS FINDING\n"
+            "  30933 wl_top_l~ epoll          1   1795      3  3/33.8ms blocking-call-on-loop\n"
+            "      7 srv       epoll          1  12.3k      -         - -\n");
+}
+
 TEST(ProcessSummary, SortsStablyByTheChosenColumn) {
   std::vector<ProcessSummary> rows = {row(5, "b", 10, 1, ""), row(3, "a", 30, 0, ""),
                                       row(4, "c", 10, 2, "")};
@@ -67,6 +83,9 @@ TEST(ProcessSummary, SortsStablyByTheChosenColumn) {
   EXPECT_EQ(rows[1].pid, 5u);
   sort_summaries(rows, SummarySort::command);
   EXPECT_EQ(rows[0].comm, "a");
+  rows[2].iterations_per_s = 500;  // pid 4
+  sort_summaries(rows, SummarySort::iterations);
+  EXPECT_EQ(rows[0].pid, 4u);
 }
 
 }  // namespace

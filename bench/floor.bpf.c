@@ -5,6 +5,11 @@
  * on the host runs them, so their cost to untraced processes is the floor iotrace's own
  * sys_enter/sys_exit programs are measured against. For the target they count calls, so a run
  * can show it really was attached.
+ *
+ * The same tgid check on the other hooks a tracer can choose (floor.cpp --hook loads one kind):
+ * BPF trampolines on one syscall's function (fentry/fexit: only callers of that syscall run
+ * them, and a full tracer on trampolines would hook every syscall function this way), and one
+ * syscall's own tracepoints (enabling any puts every task on the slower syscall path).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,6 +30,42 @@ int BPF_PROG(bfl_enter, struct pt_regs *regs, long id)
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(bfl_exit, struct pt_regs *regs, long ret)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_exits, 1);
+	return 0;
+}
+
+SEC("fentry/__x64_sys_getppid")
+int BPF_PROG(bfl_fentry, struct pt_regs *regs)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_enters, 1);
+	return 0;
+}
+
+SEC("fexit/__x64_sys_getppid")
+int BPF_PROG(bfl_fexit, struct pt_regs *regs, long ret)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_exits, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_wait")
+int bfl_tp_enter(void *ctx)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
+		return 0;
+	__sync_fetch_and_add(&bfl_enters, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_epoll_wait")
+int bfl_tp_exit(void *ctx)
 {
 	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
 		return 0;

@@ -3,7 +3,9 @@
 # its host-wide hooks add to every syscall of every process (measured on a getppid loop that
 # top does not single out). Medians of REPS runs, side by side in one run of this script.
 #
-#   sudo bench/top_cost.sh build/iotrace [--reps N] [--refreshes N] [--calls N]
+#   sudo bench/top_cost.sh build/iotrace [--reps N] [--refreshes N] [--calls N] [--loop-watch]
+#
+# --loop-watch measures `iotrace top --loop-watch` (the waits and context switches only).
 #
 # Report (Markdown) on stdout, progress on stderr. Needs root and /usr/bin/time.
 set -euo pipefail
@@ -12,11 +14,13 @@ iotrace=${1:?usage: top_cost.sh IOTRACE [--reps N] [--refreshes N] [--calls N]}
 shift
 bindir=$(dirname "$iotrace")/bench
 reps=3 refreshes=10 calls=5000000
+extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=$2; shift 2 ;;
     --refreshes) refreshes=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
+    --loop-watch) extra+=(--loop-watch); shift ;;
     *) echo "top_cost.sh: error: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -41,14 +45,14 @@ loop_ns() {
 
 # iotrace top's CPU seconds (user + system) for a batch run of N refreshes of 1 s.
 top_cpu() {
-  /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$iotrace" top -b -n "$1" -i 1s >"$tmp/top.out"
+  /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$iotrace" top -b -n "$1" -i 1s "${extra[@]}" >"$tmp/top.out"
   awk '{printf "%.3f %d\n", $1 + $2, $3}' "$tmp/time"
 }
 
 for ((r = 1; r <= reps; r++)); do
   base=$(loop_ns); echo "rep $r: untraced getppid ${base} ns/call" >&2
   echo "$base" >>"$tmp/base"
-  "$iotrace" top -b -n 1000 -i 1s >/dev/null 2>&1 &
+  "$iotrace" top -b -n 1000 -i 1s "${extra[@]}" >/dev/null 2>&1 &
   top_pid=$!
   sleep 1.5  # attached and past the first refresh
   under=$(loop_ns); echo "rep $r: under iotrace top ${under} ns/call" >&2
@@ -65,12 +69,12 @@ b=$(median <"$tmp/base"); u=$(median <"$tmp/under")
 s=$(median <"$tmp/start"); t=$(median <"$tmp/run"); rss=$(median <"$tmp/rss")
 per=$(awk -v s="$s" -v t="$t" -v n="$refreshes" 'BEGIN {printf "%.1f", (t - s) * 1000 / (n - 1)}')
 cat <<REPORT
-## iotrace top: cost (median of $reps, $(date -u +%F), $(uname -r), $(nproc) CPUs${rt:+, loop run as ${rt[*]}})
+## iotrace top${extra[*]:+ ${extra[*]}}: cost (median of $reps, $(date -u +%F), $(uname -r), $(nproc) CPUs${rt:+, loop run as ${rt[*]}})
 
 | what | value |
 |---|---|
 | getppid untraced | ${b} ns/call |
-| getppid while \`iotrace top\` watches the host | ${u} ns/call (+$(awk -v a="$u" -v b="$b" 'BEGIN {printf "%.0f", a - b}') ns) |
+| getppid while \`iotrace top${extra[*]:+ ${extra[*]}}\` watches the host | ${u} ns/call (+$(awk -v a="$u" -v b="$b" 'BEGIN {printf "%.0f", a - b}') ns) |
 | \`iotrace top -b -n 1\` (load, attach, one refresh) | ${s} s CPU |
 | \`iotrace top -b -n $refreshes\` | ${t} s CPU, max RSS ${rss} KiB |
 | CPU per refresh (1 s interval) | ${per} ms |

@@ -21,6 +21,30 @@ unpack_package() {
 	echo "$dir"
 }
 
+# kernel_package 6.1|6.12: the Debian 12 package of that kernel.
+kernel_package() {
+	local pkg=
+	case $1 in
+	6.1)
+		pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -1)
+		# the unsigned build is the same kernel; either has a plain vmlinuz
+		if [ -n "$pkg" ] && apt-cache show "$pkg-unsigned" >/dev/null 2>&1; then pkg=$pkg-unsigned; fi
+		;;
+	6.12)
+		pkg=$(apt-cache search --names-only '^linux-image-6\.12\..*deb12-amd64-unsigned$' | cut -d' ' -f1 | sort -V | tail -1)
+		;;
+	esac
+	[ -n "$pkg" ] && echo "$pkg"
+}
+
+# Downloads and extracts a kernel package once; prints its vmlinuz.
+fetch_kernel() {
+	local pkg dir
+	pkg=$(kernel_package "$1") || { log "$1: no kernel package found (apt-get update?)"; return 1; }
+	dir=$(unpack_package "$pkg") || return 1
+	compgen -G "$dir/boot/vmlinuz-*" | head -1
+}
+
 # guest_etc ROOT: the few files of /etc the workloads need. Name resolution as on a host
 # (files, then DNS); the dns workload bind-mounts its own resolv.conf over this one, so it
 # must exist.

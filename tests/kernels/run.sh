@@ -143,30 +143,6 @@ run_host() {
 	echo "host $(uname -r) total_s=$(since "$t0")" | tee -a "$out/summary.txt"
 }
 
-# The package for a kernel label.
-kernel_package() {
-	local pkg=
-	case $1 in
-	6.1)
-		pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -1)
-		# the unsigned build is the same kernel; either has a plain vmlinuz
-		if [ -n "$pkg" ] && apt-cache show "$pkg-unsigned" >/dev/null 2>&1; then pkg=$pkg-unsigned; fi
-		;;
-	6.12)
-		pkg=$(apt-cache search --names-only '^linux-image-6\.12\..*deb12-amd64-unsigned$' | cut -d' ' -f1 | sort -V | tail -1)
-		;;
-	esac
-	[ -n "$pkg" ] && echo "$pkg"
-}
-
-# Downloads and extracts a kernel package once; prints its vmlinuz.
-fetch_kernel() {
-	local pkg dir
-	pkg=$(kernel_package "$1") || { log "$1: no kernel package found (apt-get update?)"; return 1; }
-	dir=$(unpack_package "$pkg") || return 1
-	compgen -G "$dir/boot/vmlinuz-*" | head -1
-}
-
 # Everything a guest runs, as an uncompressed newc cpio.
 build_initramfs() {
 	local s=$out/initramfs.d f

@@ -1,7 +1,8 @@
-#!/bin/busybox sh
+#!/bin/sh
 # shellcheck shell=dash
-# /init of bench/run_kernel_hooks.sh's initramfs: the cost of each BPF hook kind a tracer can
-# choose, on the booted kernel, side by side in one boot. bench/floor holds one kind attached
+# The guest's scenario for bench/run_kernel_hooks.sh (tests/kernels/init.sh, the initramfs's
+# /init, runs it and prints what it wrote into OUT on the console): the cost of each BPF hook
+# kind a tracer can choose, on the booted kernel, side by side in one boot. bench/floor holds one kind attached
 # (the same tgid check in each program); bench/syscall_loop times getppid calls:
 #   untraced  the loop is not the floor's target (every other process on the host)
 #   traced    the loop is the target: the programs also count its calls
@@ -9,22 +10,14 @@
 # getppid function: what a full tracer on trampolines costs a caller of any hooked syscall);
 # tracepoint (syscalls:sys_enter/exit_epoll_wait: the loop watch's fallback, which the getppid
 # loop never calls); fentry-wait (trampolines on epoll_wait: the loop watch where allowed).
-# Output: the console protocol of tests/kernels/init.sh; results.txt holds one line per run:
+# OUT/results.txt holds one line per run:
 #   rep=R hook=H who=untraced|traced ns_per_call=X seen=N
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin HOME=/ TMPDIR=/tmp
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec </dev/console >/dev/console 2>&1
-echo "@@IOTRACE-INIT uptime=$(cut -d' ' -f1 /proc/uptime)@@"
-mount -t bpf bpf /sys/fs/bpf
-mount -t tracefs tracefs /sys/kernel/tracing
-mkdir -p /out
-B=/bench
+OUT=${1:?usage: kernel_hooks_guest.sh OUT}
+mkdir -p "$OUT"
+B=/iotrace/bench
 CALLS=$(cat $B/calls)
 REPS=$(cat $B/reps)
-uname -r >/out/kernel.txt
+uname -r >$OUT/kernel.txt
 
 # attach HOOK PID: bench/floor in the background; FLOOR holds its pid, or is empty on failure
 attach() {
@@ -38,14 +31,14 @@ attach() {
 	i=0
 	while ! grep -q attached /tmp/floor.err 2>/dev/null; do
 		if ! kill -0 $FLOOR 2>/dev/null || [ $i -ge 600 ]; then
-			echo "hook $1: $(tail -2 /tmp/floor.err | tr '\n' ' ')" >>/out/errors.txt
+			echo "hook $1: $(tail -2 /tmp/floor.err | tr '\n' ' ')" >>$OUT/errors.txt
 			FLOOR=
 			return 1
 		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
-	cat /tmp/floor.err >>/out/attached.txt
+	cat /tmp/floor.err >>$OUT/attached.txt
 }
 # The shell's waits can end early on another child's SIGCHLD: wait for floor's last line.
 detach() {
@@ -79,7 +72,7 @@ run() { # REP HOOK WHO
 		exec 3>&-
 		wait $lp
 	fi
-	echo "rep=$rep hook=$hook who=$who ns_per_call=$(ns /tmp/loop.out) seen=${seen:--}" | tee -a /out/results.txt
+	echo "rep=$rep hook=$hook who=$who ns_per_call=$(ns /tmp/loop.out) seen=${seen:--}" | tee -a $OUT/results.txt
 }
 
 # a warm-up, then the hooks in a rotated order in each rep
@@ -92,12 +85,3 @@ while [ $r -le "$REPS" ]; do
 	set -- "$2" "$3" "$4" "$5" "$1"
 	r=$((r + 1))
 done
-dmesg >/out/dmesg.txt
-echo 1 >/proc/sys/kernel/printk
-for f in /out/*; do
-	echo "@@IOTRACE-BEGIN ${f##*/}@@"
-	gzip -c "$f" | base64
-	echo "@@IOTRACE-END@@"
-done
-echo "@@IOTRACE-DONE uptime=$(cut -d' ' -f1 /proc/uptime)@@"
-poweroff -f

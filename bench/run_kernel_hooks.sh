@@ -51,19 +51,17 @@ rm -rf "${out:?}"/*
 
 vmlinuz=$(fetch_kernel "$kernel") || exit 2
 s=$out/initramfs.d
-mkdir -p "$s"/{bin,dev,proc,sys,tmp,etc,bench}
+mkdir -p "$s"/{bin,dev,proc,sys,tmp,etc,iotrace/bench}
 cp /bin/busybox "$s/bin/busybox"
 mknod -m 600 "$s/dev/console" c 5 1
-install -m 755 "$here/kernel_hooks_guest.sh" "$s/init"
-cp "$bindir/floor" "$bindir/syscall_loop" "$s/bench/"
-echo "$calls" >"$s/bench/calls"
-echo "$reps" >"$s/bench/reps"
+# the kernel matrix's /init: it mounts what BPF needs, runs scenario.sh and prints its files
+install -m 755 "$root/tests/kernels/init.sh" "$s/init"
+cp "$here/kernel_hooks_guest.sh" "$s/iotrace/scenario.sh"
+cp "$bindir/floor" "$bindir/syscall_loop" "$s/iotrace/bench/"
+echo "$calls" >"$s/iotrace/bench/calls"
+echo "$reps" >"$s/iotrace/bench/reps"
 guest_etc "$s"
-for f in "$s"/bench/floor "$s"/bench/syscall_loop; do ldd "$f"; done |
-	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
-	while read -r f; do cp -L --parents "$f" "$s"; done
-printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$s/etc/ld.so.conf"
-ldconfig -r "$s"
+copy_libraries "$s" "$s"/iotrace/bench/floor "$s"/iotrace/bench/syscall_loop
 (cd "$s" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
 rm -rf "$s"
 mkdir -p "$out/guest"

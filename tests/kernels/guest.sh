@@ -45,6 +45,18 @@ fetch_kernel() {
 	compgen -G "$dir/boot/vmlinuz-*" | head -1
 }
 
+# copy_libraries ROOT ELF...: the shared libraries and the dynamic loader the ELF files need,
+# at the paths ldd resolves them to, and ROOT's ld.so.cache.
+copy_libraries() {
+	local root=$1 f
+	shift
+	for f in "$@"; do ldd "$f"; done |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
+		while read -r f; do cp -L --parents "$f" "$root"; done
+	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$root/etc/ld.so.conf"
+	ldconfig -r "$root"
+}
+
 # guest_etc ROOT: the few files of /etc the workloads need. Name resolution as on a host
 # (files, then DNS); the dns workload bind-mounts its own resolv.conf over this one, so it
 # must exist.

@@ -172,12 +172,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")' "$pyscript" | sort -u >"$out/p
 		while read -r f; do [ -e "$f" ] && cp -L --parents "$f" "$s"; done <"$out/python-files.txt"
 		elves+=("$s/usr/bin/python3.11" "$s"/usr/lib/python3.11/lib-dynload/*.so)
 	fi
-	# shared libraries and the dynamic loader, at the paths ldd resolves them to
-	for f in "${elves[@]}"; do ldd "$f"; done |
-		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
-		while read -r f; do cp -L --parents "$f" "$s"; done
-	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$s/etc/ld.so.conf"
-	ldconfig -r "$s"
+	copy_libraries "$s" "${elves[@]}"
 	(cd "$s" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
 	rm -rf "$s"
 }

@@ -26,12 +26,14 @@ attach() {
 	h=$1
 	[ "$h" = fentry-wait ] && h=fentry:__x64_sys_epoll_wait
 	rm -f /tmp/floor.out /tmp/floor.err # not the last run's lines: the child truncates them late
-	$B/floor --hook "$h" "$2" >/tmp/floor.out 2>/tmp/floor.err &
+	$B/floor --hook "$h" "$2" >/tmp/floor.out 2>/tmp/floor.err 3>&- &
 	FLOOR=$!
 	i=0
 	while ! grep -q attached /tmp/floor.err 2>/dev/null; do
 		if ! kill -0 $FLOOR 2>/dev/null || [ $i -ge 600 ]; then
 			echo "hook $1: $(tail -2 /tmp/floor.err | tr '\n' ' ')" >>$OUT/errors.txt
+			kill -KILL $FLOOR 2>/dev/null
+			wait $FLOOR
 			FLOOR=
 			return 1
 		fi
@@ -58,7 +60,7 @@ run() { # REP HOOK WHO
 		$B/syscall_loop getppid "$CALLS" --no-wait >/tmp/loop.out 2>&1
 		seen=$(detach)
 	else
-		rm -f /tmp/go
+		rm -f /tmp/go /tmp/loop.out
 		mkfifo /tmp/go
 		# opened read-write first: neither open blocks (a blocking open can end in EINTR)
 		exec 3<>/tmp/go

@@ -36,7 +36,7 @@ done
 on=${DUTY%/*}; period=${DUTY#*/}
 on=${on%s}; period=${period%s}
 [[ $on =~ ^[0-9]+$ && $period =~ ^[0-9]+$ ]] || { echo "run_exporter_window: --duty takes whole seconds, e.g. 5s/20s" >&2; exit 64; }
-[[ $CYCLE =~ ^[1-9][0-9]*$ ]] || { echo "run_exporter_window: --cycle takes a whole number of periods" >&2; exit 64; }
+[[ $CYCLE =~ ^[2-9]$|^[1-9][0-9]+$ ]] || { echo "run_exporter_window: --cycle takes a whole number of periods, 2 or more" >&2; exit 64; }
 pause=$(( period / 2 > 4 ? period / 2 : 4 ))
 port=$((20000 + RANDOM % 20000))
 taskset -c 0 "$BINDIR/epoll_server" --port "$port" >/dev/null 2>&1 &
@@ -61,8 +61,8 @@ while (( $(echo "$(now) < $end" | bc) )); do
     # position of the run inside the period, from the exporter's first window
     a=$(echo "($s - $t0) % $period" | bc); b=$(echo "($e - $t0) % $period" | bc)
     class=edge
-    if (( $(echo "$a >= 1 && $b <= $on && $b > $a" | bc) )); then class=on; fi
-    # the loop watch attaches while the first window runs: outside seconds from the second period
+    # the loop watch attaches while the first window runs: both classes from the second period
+    if (( $(echo "$s - $t0 >= $period && $a >= 1 && $b <= $on && $b > $a" | bc) )); then class=on; fi
     if (( $(echo "$s - $t0 >= $period && $a >= $on + 1 && $b <= $period - 0.2 && $b > $a" | bc) )); then class=off; fi
     echo "t=$(echo "$s - $start" | bc) $class $rps" >&2
     [[ $class == on ]] && rates_on+=("$rps")

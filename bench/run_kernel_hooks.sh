@@ -47,7 +47,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 . "$root/tests/kernels/guest.sh"
 mkdir -p "$out" "$cache"
 out=$(cd "$out" && pwd)
-rm -rf "${out:?}"/*
+rm -rf "$out/guest" "$out/initramfs.d" "$out/initramfs.cpio" "$out/results.txt"
 
 vmlinuz=$(fetch_kernel "$kernel") || exit 2
 s=$out/initramfs.d

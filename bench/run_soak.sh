@@ -48,6 +48,7 @@ STARTED=()
 cleanup() {
   local p
   for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [[ -n ${CHURN:-} ]] && kill -KILL -- "-$CHURN" 2>/dev/null
   pkill -KILL -P $$ 2>/dev/null
   echo "run_soak: raw outputs kept in $WORK" >&2
 }
@@ -97,11 +98,14 @@ churn() {
     sleep 1
   done
 }
-churn &
-CHURN=$!; STARTED+=("$CHURN")
+# in a process group of its own, so that its short-lived children go with it
+export -f churn
+export WL
+setsid bash -c churn &
+CHURN=$!
 
 metric() { # FILE NAME SELECTOR: sum of the series of NAME whose labels contain SELECTOR
-  awk -v n="$2" -v s="$3" 'index($0, n "{") == 1 && index($0, s) {v += $NF} $1 == n && s == "" {v += $2} END {printf "%.4g\n", v + 0}' "$1"
+  awk -v n="$2" -v s="$3" 'index($0, n "{") == 1 && (s == "" || index($0, s)) {v += $NF} $1 == n && s == "" {v += $2} END {printf "%.4g\n", v + 0}' "$1"
 }
 announced_before() { # FILE T: stalls announced before time T
   awk -v t="$2" '$2 == "stall" && $1 < t {n++} END {print n + 0}' "$1"
@@ -146,7 +150,7 @@ done
 cp "$WORK/m" "$WORK/final.metrics"
 due=$(announced_before "$WORK/stalling.out" "$(awk -v t="$t" 'BEGIN {printf "%.6f", t - 15}')")
 all=$(announced_before "$WORK/stalling.out" "$t")
-kill "$CHURN" 2>/dev/null
+kill -KILL -- "-$CHURN" 2>/dev/null
 kill -TERM "$EPID"; wait "$EPID"; rc=$?
 echo
 echo "- RSS over the run: $rss_min to $rss_max MiB; the exporter exited with status $rc on SIGTERM"

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@ class PythonFrames {
   std::vector<Frame> resolve(uint32_t pid, const iot_py_frame* frames, size_t n);
   // The layout did not hold for pid (a code object of the wrong type): frames were dropped.
   bool mismatched(uint32_t pid) const;
-  void forget(uint32_t pid) { procs_.erase(pid); }
+  void retain(const std::set<uint32_t>& pids) {
+    std::erase_if(procs_, [&](const auto& kv) { return !pids.count(kv.first); });
+  }
 
  private:
   struct Code {

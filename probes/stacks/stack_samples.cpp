@@ -60,12 +60,14 @@ void StackSamples::add(const iot_ustack_event& e) {
   ++seen.copies;
 }
 
-void StackSamples::forget(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids) {
-  std::erase_if(sites_, [&](const auto& kv) { return tids.count(std::get<0>(kv.first)) > 0; });
-  for (uint32_t pid : pids) {
-    refreshed_.erase(pid);
-    python_.forget(pid);
-  }
+void StackSamples::retain(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids) {
+  std::erase_if(sites_, [&](const auto& kv) { return !tids.count(std::get<0>(kv.first)); });
+  std::erase_if(refreshed_, [&](const auto& kv) { return !pids.count(kv.first); });
+  python_.retain(pids);
+}
+
+void StackSamples::forget_stacks(const std::set<int32_t>& ids) {
+  std::erase_if(sites_, [&](const auto& kv) { return ids.count(std::get<1>(kv.first)) > 0; });
 }
 
 std::optional<Stack> StackSamples::for_site(const iot_flag_key& k) const {

@@ -28,9 +28,11 @@ class StackSamples {
   // The stack of a stall's longest call: a copy taken at the same thread, call and kernel stack.
   std::optional<Stack> for_call(uint32_t tid, int32_t stack_id, int nr) const;
   PythonFrames& python() { return python_; }
-  // Drops the copies of exited threads and what was read of exited processes: a long session
-  // (top, the exporter's loop watch) sees thousands come and go, and their ids come back.
-  void forget(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids);
+  // Keeps only the copies of threads in tids and what was read of processes in pids: a long
+  // session (top, the exporter's loop watch) sees thousands come and go, and their ids come
+  // back. Copies taken at a freed stack id are dropped too: the id may name another stack next.
+  void retain(const std::set<uint32_t>& tids, const std::set<uint32_t>& pids);
+  void forget_stacks(const std::set<int32_t>& ids);
 
   // What unwinding cost, for -v and bench/: copies unwound and the time it took.
   uint64_t unwound = 0;

@@ -286,6 +286,8 @@ std::map<std::string, uint64_t> Symbolizer::find_symbols(uint32_t pid, const std
   return w.found;
 }
 
-void Symbolizer::forget(uint32_t pid) { procs_.erase(pid); }
+void Symbolizer::retain(const std::set<uint32_t>& pids) {
+  std::erase_if(procs_, [&](const auto& kv) { return !pids.count(kv.first); });
+}
 
 }  // namespace iotrace::probes

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,8 @@ class Symbolizer {
   // name starts with module_prefix (or lib + module_prefix) and defines them all.
   std::map<std::string, uint64_t> find_symbols(uint32_t pid, const std::string& module_prefix,
                                                const std::vector<std::string>& names);
-  // Drops what was read of an exited process (its pid may come back as another).
-  void forget(uint32_t pid);
+  // Drops what was read of processes not in pids (exited: their pids may come back as others).
+  void retain(const std::set<uint32_t>& pids);
 
  private:
   struct Process;

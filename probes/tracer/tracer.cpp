@@ -162,28 +162,40 @@ void delete_keys(int fd, Drop drop) {
 
 }  // namespace
 
-// The flagged rows of exited threads, and every stack that no flagged row and no live thread's
-// call in progress holds. Stack ids are hash buckets that stay taken until deleted (a new stack
-// that hashes to a taken bucket is lost), so a long session under process churn (every new
-// process has its own addresses) would fill iot_stacks and then lose the stacks of the threads
-// it still watches; the loop watch also takes a stack at every sleep of a loop, kept only when
-// the sleep was long enough to flag. The ids are listed before the live threads are read, so a
-// stack taken meanwhile is not among them.
-void Tracer::Impl::forget_stacks(const std::set<uint32_t>& gone) {
+// Stack ids are hash buckets that stay taken until deleted (a new stack that hashes to a taken
+// bucket is lost), so a long session under process churn (every new process has its own
+// addresses) would fill iot_stacks and then lose the stacks of the threads it still watches;
+// the loop watch also takes a stack at every sleep of a loop, kept only when the sleep was long
+// enough to flag. A stack is freed once no flagged row, no live thread's call in progress and
+// no stall event held it at two passes in a row: a reference moves from a thread's row to a
+// flagged row or to a stall event in the ring buffer, and a stall event is read, its stack
+// with it, at the collect() before the next pass. ids were listed before rows were read, and
+// the flagged rows are read last, so a reference that moved meanwhile is still seen. Returns
+// the ids freed.
+std::set<int32_t> Tracer::Impl::forget_stacks(const std::vector<int32_t>& ids,
+                                              const std::vector<iot_thread>& rows,
+                                              const std::set<uint32_t>& gone) {
+  std::set<int32_t> held;
+  for (const iot_thread& t : rows) held.insert({t.iter_max_stack, t.lw_call_stack, t.dns_stack});
+  for (const auto& e : stalls) held.insert(e.max_stack);
   int fd = bpf_map__fd(skel->maps.iot_flagged);
-  int stacks = bpf_map__fd(skel->maps.iot_stacks);
-  std::set<int32_t> kept;
   for (const auto& k : map_keys<iot_flag_key>(fd)) {
     if (gone.count(k.tid))
       bpf_map_delete_elem(fd, &k);
     else
-      kept.insert(k.stack_id);
+      held.insert(k.stack_id);
   }
-  std::vector<int32_t> ids = map_keys<int32_t>(stacks);
-  for (const iot_thread& t : read_rows())
-    if (!gone.count(t.tid)) kept.insert({t.iter_max_stack, t.lw_call_stack, t.dns_stack});
-  for (int32_t id : ids)
-    if (!kept.count(id)) bpf_map_delete_elem(stacks, &id);
+  int stacks = bpf_map__fd(skel->maps.iot_stacks);
+  std::set<int32_t> freed, unheld;
+  for (int32_t id : ids) {
+    if (held.count(id)) continue;
+    if (unheld_stacks.count(id) && bpf_map_delete_elem(stacks, &id) == 0)
+      freed.insert(id);
+    else
+      unheld.insert(id);
+  }
+  unheld_stacks = std::move(unheld);
+  return freed;
 }
 
 size_t Tracer::forget_exited(const Capture& c) {
@@ -199,21 +211,32 @@ size_t Tracer::forget_exited(const Capture& c) {
     delete_keys<iot_stats_key>(bpf_map__fd(im.skel->maps.iot_stats),
                                [&](const iot_stats_key& k) { return gone.count(k.tid) > 0; });
   }
-  im.forget_stacks(gone);
   std::erase_if(im.drained_threads, [&](const iot_thread& t) { return gone.count(t.tid) > 0; });
   std::erase_if(im.drained_stats, [&](const auto& row) { return gone.count(row.first.tid) > 0; });
-  std::set<uint32_t> gone_pids;
+  // Exited processes: their pids leave the kernel's targets too (kept there as gone so a child
+  // that came and went is still learned of; it was), or collect() would add them back.
+  int targets = bpf_map__fd(im.skel->maps.iot_targets);
+  std::set<uint32_t> pids;
   for (auto it = im.procs.begin(); it != im.procs.end();) {
     if (!it->second.exited) {
+      pids.insert(it->first);
       ++it;
       continue;
     }
-    gone_pids.insert(it->first);
-    im.symbolizer.forget(it->first);
-    im.py_checked.erase(it->first);
+    uint32_t key = it->first;
+    bpf_map_delete_elem(targets, &key);
+    im.py_checked.erase(key);
     it = im.procs.erase(it);
   }
-  im.samples.forget(gone, gone_pids);
+  std::vector<int32_t> ids = map_keys<int32_t>(bpf_map__fd(im.skel->maps.iot_stacks));
+  // every thread whose figures may still be reported: live ones, and exited ones not yet gone
+  std::vector<iot_thread> rows = im.read_rows();
+  std::set<uint32_t> tids;
+  for (const iot_thread& t : rows) tids.insert(t.tid);
+  im.samples.forget_stacks(im.forget_stacks(ids, rows, gone));
+  // what events that came after collect() brought back of gone threads goes at the next pass
+  im.samples.retain(tids, pids);
+  im.symbolizer.retain(pids);
   im.stalls.clear();
   return gone.size();
 }

@@ -138,8 +138,10 @@ struct Tracer::Impl {
   void read_threads(Capture& c, uint64_t now);
   std::vector<iot_thread> read_rows();
   void drain_exited();
-  // tracer.cpp: the flagged rows of exited threads, and the stacks no live row references
-  void forget_stacks(const std::set<uint32_t>& gone);
+  // tracer.cpp: the flagged rows of exited threads, and the stacks nothing held at two passes
+  std::set<int32_t> forget_stacks(const std::vector<int32_t>& ids, const std::vector<iot_thread>& rows,
+                                  const std::set<uint32_t>& gone);
+  std::set<int32_t> unheld_stacks;  // stack ids nothing held at the last pass
   // Reads iot_stats in batches, keeping the rows of the gone threads; false when the kernel
   // has no batch operations for it.
   bool drain_stats_batched(int fd, const std::set<uint32_t>& gone, std::vector<iot_stats_key>& doomed);

@@ -75,13 +75,19 @@ start_loop stalling rare "$STALL_EVERY"; loop_pid=$LOOP_PID
 start_loop twin offload rare "$STALL_EVERY"; twin_pid=$LOOP_PID
 progress "stalling loop pid $loop_pid, offloaded twin pid $twin_pid; a 200 ms stall every $STALL_EVERY s"
 
-port=$((20000 + RANDOM % 20000))
-"$IOTRACE" exporter --listen "127.0.0.1:$port" >"$WORK/exporter.out" 2>"$WORK/exporter.err" &
-EPID=$!; STARTED+=("$EPID")
-until grep -q 'serving' "$WORK/exporter.err"; do
-  kill -0 "$EPID" 2>/dev/null || { cat "$WORK/exporter.err" >&2; exit 1; }
-  sleep 0.05
+# a random port, and another one when something took it (the loops' own ephemeral ports)
+for ((try = 0; ; try++)); do
+  port=$((20000 + RANDOM % 20000))
+  "$IOTRACE" exporter --listen "127.0.0.1:$port" >"$WORK/exporter.out" 2>"$WORK/exporter.err" &
+  EPID=$!
+  until grep -q 'serving' "$WORK/exporter.err" || ! kill -0 "$EPID" 2>/dev/null; do sleep 0.05; done
+  grep -q 'serving' "$WORK/exporter.err" && break
+  wait "$EPID"
+  grep -q 'Address already in use' "$WORK/exporter.err" && ((try < 5)) && continue
+  cat "$WORK/exporter.err" >&2
+  exit 1
 done
+STARTED+=("$EPID")
 T0=$(now)
 progress "exporter pid $EPID on 127.0.0.1:$port (defaults: --duty 5s/60s, loop watch on)"
 

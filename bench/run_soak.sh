@@ -10,9 +10,11 @@
 # - churn, all the time: every 3 s a short-lived loop that stalls every 80 ms (10-30 s of life)
 #   and a process that creates and joins 200 threads; every second 20 short processes (exec).
 # Every SAMPLE seconds one row: exporter RSS and CPU, the stalling loop's counters beside the
-# stalls it announced, losses, series. The verdict compares the stall counter with the stalls
-# announced: every stall announced at least one publish (15 s) before the last scrape must be
-# counted, and none the loop did not make.
+# stalls it announced, losses, series. The verdict: every stall announced at least one publish
+# (15 s) before the last scrape is counted, as a stall and as a blocking call in rare_stall(),
+# and no blocking call the loop did not make; the twin has no blocking call on its loop. (A
+# loop that waited for a CPU past the threshold stalled too: on 2 CPUs under this churn the
+# twin and the stalling loop may have such stalls, which are counted and reported, not failed.)
 #
 # Needs root and curl. Markdown report on stdout (the RSS curve is its table); progress on stderr.
 set -u
@@ -160,10 +162,12 @@ kill -KILL -- "-$CHURN" 2>/dev/null
 kill -TERM "$EPID"; wait "$EPID"; rc=$?
 echo
 echo "- RSS over the run: $rss_min to $rss_max MiB; the exporter exited with status $rc on SIGTERM"
-echo "- stalls: $stalls counted; $due announced at least 15 s before the last scrape, $all before it; twin: ${twin} stalls"
+twin_calls=$(metric "$WORK/final.metrics" iotrace_loop_blocking_calls_total "pid=\"$twin_pid\"")
+echo "- stalls: $stalls counted, $calls blocking calls in rare_stall(); $due announced at least 15 s before the last scrape, $all before it; twin: $twin stalls (waiting for a CPU), $twin_calls blocking calls"
 verdict=ok
-awk -v c="$stalls" -v d="$due" -v a="$all" 'BEGIN {exit !(c >= d && c <= a)}' || verdict="MISSED OR EXTRA STALLS"
-[[ $twin == 0 ]] || verdict="$verdict; the twin stalled"
+awk -v c="$stalls" -v d="$due" 'BEGIN {exit !(c >= d)}' || verdict="MISSED STALLS"
+awk -v c="$calls" -v d="$due" -v a="$all" 'BEGIN {exit !(c >= d && c <= a)}' || verdict="$verdict; MISSED OR EXTRA BLOCKING CALLS"
+[[ $twin_calls == 0 ]] || verdict="$verdict; the twin blocked its loop"
 echo "- verdict: $verdict; lost events counted: $lost"
 n=$(bpftool prog show 2>/dev/null | grep -c ' name iot_')
 echo "- iot_ programs loaded after the exporter exited: $n"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The cost of the exporter measured inside one run: bench/epoll_server (CPU 0) under
 # back-to-back 1-second runs of bench/epoll_load (CPU 1) while `iotrace exporter` traces the
-# host ON of every PERIOD, in cycles: the exporter runs CYCLE periods, then is stopped for
-# half a period. Each second is classed: untraced (exporter stopped), inside a window (the
-# full tracer attached, beside the loop watch), outside (the loop watch alone, or nothing with
-# --no-loop-watch), or at a boundary (dropped: probes loading or detaching). Seconds minutes
-# apart drift with the machine; seconds next to each other do not, so the ratios of the
-# classes' median rates are the costs, and the duty cycle's cost follows:
-# kept = (ON x inside + (PERIOD - ON) x outside) / PERIOD / untraced.
+# host ON of every PERIOD, in cycles: half a period untraced (no exporter), then the exporter
+# for CYCLE periods. Each second is classed: untraced, inside a window (the full tracer
+# attached, beside the loop watch), outside (the loop watch alone, or nothing with
+# --no-loop-watch), or at a boundary (dropped: the first period, probes loading or detaching).
+# This machine's rate drifts by up to 2x from one minute to the next, so each traced block is
+# compared with the untraced seconds just before and after it, and the median of the cycles'
+# ratios is the cost; the duty cycle's follows:
+# kept = (ON x inside + (PERIOD - ON) x outside) / PERIOD.
 #
 #   bench/run_exporter_window.sh [--iotrace PATH] [--bindir DIR] [--duty ON/PERIOD]
 #       [--seconds S] [--cycle PERIODS] [--no-loop-watch]
@@ -28,7 +29,7 @@ while (($#)); do
     --seconds) RUN=$2; shift 2 ;;
     --cycle) CYCLE=$2; shift 2 ;;
     --no-loop-watch) EXTRA+=(--no-loop-watch); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run_exporter_window: error: unknown argument '$1'" >&2; exit 64 ;;
   esac
 done
@@ -45,11 +46,21 @@ sleep 0.5
 log=$(mktemp)
 now() { echo "$EPOCHREALTIME"; }
 one_second() { taskset -c 1 "$BINDIR/epoll_load" --port "$port" -c 50 -d 1 | sed -n 's/.*rps=\([0-9.]*\).*/\1/p'; }
-rates_on=(); rates_off=(); rates_un=()
+samples=$(mktemp)  # block class req/s: untraced block k precedes traced block k+1
+untraced_block() { # K
+  local i s rps
+  for ((i = 1; i < pause; i++)); do
+    s=$(now); rps=$(one_second)
+    echo "t=$(echo "$s - $start" | bc) untraced $rps" >&2
+    echo "$1 untraced $rps" >>"$samples"
+  done
+}
 start=$(now)
 end=$(echo "$start + $RUN" | bc)
 cycles=0
+untraced_block 0
 while (( $(echo "$(now) < $end" | bc) )); do
+  cycles=$((cycles + 1))
   : >"$log"
   "$IOTRACE" exporter --duty "$DUTY" --listen 127.0.0.1:$((port + 1)) "${EXTRA[@]}" 2>"$log" &
   exporter=$!
@@ -65,33 +76,42 @@ while (( $(echo "$(now) < $end" | bc) )); do
     if (( $(echo "$s - $t0 >= $period && $a >= 1 && $b <= $on && $b > $a" | bc) )); then class=on; fi
     if (( $(echo "$s - $t0 >= $period && $a >= $on + 1 && $b <= $period - 0.2 && $b > $a" | bc) )); then class=off; fi
     echo "t=$(echo "$s - $start" | bc) $class $rps" >&2
-    [[ $class == on ]] && rates_on+=("$rps")
-    [[ $class == off ]] && rates_off+=("$rps")
+    [[ $class != edge ]] && echo "$cycles $class $rps" >>"$samples"
   done
   kill -TERM "$exporter"; wait "$exporter"
-  cycles=$((cycles + 1))
   sleep 1  # the kernel frees the programs a little after the exporter exits
-  for ((i = 1; i < pause; i++)); do
-    s=$(now); rps=$(one_second)
-    echo "t=$(echo "$s - $start" | bc) untraced $rps" >&2
-    rates_un+=("$rps")
-  done
+  untraced_block "$cycles"
 done
 kill "$server"; wait "$server" 2>/dev/null
 rm -f "$log"
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-mon=$(median "${rates_on[@]}"); moff=$(median "${rates_off[@]}"); mun=$(median "${rates_un[@]}")
-r() { echo "scale=4; $1 / $2" | bc; }
 between=$([[ ${#EXTRA[@]} -gt 0 ]] && echo "nothing (--no-loop-watch)" || echo "the loop watch")
-echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); --duty $DUTY ${EXTRA[*]}; $cycles cycles of $CYCLE periods traced and $pause s untraced; between windows: $between"
+echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); --duty $DUTY ${EXTRA[*]}; $cycles cycles: $pause s untraced, then $CYCLE periods traced; between windows: $between"
+echo "- this machine's rate drifts by up to 2x from one minute to the next: each traced block is"
+echo "  compared with the untraced seconds just before and just after it, and the cycles' ratios"
+echo "  are summarized"
 echo
-echo "| class | seconds | median req/s | / untraced |"
-echo "|---|---:|---:|---:|"
-echo "| untraced (exporter stopped) | ${#rates_un[@]} | $mun | 1 |"
-echo "| outside windows ($between) | ${#rates_off[@]} | $moff | $(r "$moff" "$mun") |"
-echo "| inside windows (full tracer too) | ${#rates_on[@]} | $mon | $(r "$mon" "$mun") |"
-echo
-for d in "$on/$period" "5/60"; do
-  o=${d%/*}; p=${d#*/}
-  echo "- kept at --duty ${o}s/${p}s (attached seconds only, probe loading not counted): $(echo "scale=4; ($o * $mon + ($p - $o) * $moff) / $p / $mun" | bc)"
-done
+# per traced block k: medians of its classes and of untraced blocks k-1 and k
+awk -v on="$on" -v period="$period" '
+  function med(list,   n, v, i, j, t) {
+    n = split(list, v, " "); if (!n) return ""
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  { l[$1 " " $2] = l[$1 " " $2] " " $3; if ($1 > last) last = $1 }
+  END {
+    print "| cycle | untraced req/s (before, after) | outside windows | /untraced | inside windows | /untraced |"
+    print "|---:|---:|---:|---:|---:|---:|"
+    for (k = 1; k <= last; k++) {
+      u = med(l[(k - 1) " untraced"] " " l[k " untraced"]); o = med(l[k " off"]); w = med(l[k " on"])
+      if (u == "" || o == "") continue
+      ro = o / u; rw = (w == "" ? "" : w / u)
+      printf "| %d | %.0f | %.0f | %.3f | %s | %s |\n", k, u, o, ro, (w == "" ? "-" : sprintf("%.0f", w)), (w == "" ? "-" : sprintf("%.3f", rw))
+      so = so " " ro; if (w != "") sw = sw " " rw; n++
+    }
+    mo = med(so); mw = med(sw)
+    print ""
+    printf "- median over %d cycles: outside windows %.3f of untraced, inside windows %.3f\n", n, mo, mw
+    printf "- kept at --duty %ds/%ds (attached seconds only, probe loading not counted): %.3f\n", on, period, (on * mw + (period - on) * mo) / period
+    printf "- kept at --duty 5s/60s (the default; the same way): %.3f\n", (5 * mw + 55 * mo) / 60
+  }' "$samples"
+rm -f "$samples"

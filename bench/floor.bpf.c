@@ -19,58 +19,48 @@ const volatile __u32 cfg_tgid = 0;
 __u64 bfl_enters = 0;
 __u64 bfl_exits = 0;
 
+/* Every program: the tgid compare, and a count for the target only. */
+static __always_inline int count_target(__u64 *n)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) == cfg_tgid)
+		__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(bfl_enter, struct pt_regs *regs, long id)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_enters, 1);
-	return 0;
+	return count_target(&bfl_enters);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(bfl_exit, struct pt_regs *regs, long ret)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_exits, 1);
-	return 0;
+	return count_target(&bfl_exits);
 }
 
 SEC("fentry/__x64_sys_getppid")
 int BPF_PROG(bfl_fentry, struct pt_regs *regs)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_enters, 1);
-	return 0;
+	return count_target(&bfl_enters);
 }
 
 SEC("fexit/__x64_sys_getppid")
 int BPF_PROG(bfl_fexit, struct pt_regs *regs, long ret)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_exits, 1);
-	return 0;
+	return count_target(&bfl_exits);
 }
 
 SEC("tracepoint/syscalls/sys_enter_epoll_wait")
 int bfl_tp_enter(void *ctx)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_enters, 1);
-	return 0;
+	return count_target(&bfl_enters);
 }
 
 SEC("tracepoint/syscalls/sys_exit_epoll_wait")
 int bfl_tp_exit(void *ctx)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != cfg_tgid)
-		return 0;
-	__sync_fetch_and_add(&bfl_exits, 1);
-	return 0;
+	return count_target(&bfl_exits);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -50,10 +50,14 @@ std::string render_process_rows(const std::vector<ProcessSummary>& rows, const T
     std::string finding = s.finding.empty() ? "-" : s.finding;
     if (opts.cut_last) finding = cut(finding, room);
     std::string rate = format_count(opts.loop_watch ? s.iterations_per_s : s.syscalls_per_s);
-    std::string fifth = s.syscalls_per_op < 0 ? "-" : fmt::format("{:.2f}", s.syscalls_per_op);
-    if (s.syscalls_per_op >= 100) fifth = format_count(s.syscalls_per_op);
-    if (opts.loop_watch)
-      fifth = s.blocking_calls ? format_count(static_cast<double>(s.blocking_calls)) : "-";
+    std::string fifth = "-";  // SYS/OP, or BLOCKS under the loop watch
+    if (opts.loop_watch) {
+      if (s.blocking_calls) fifth = format_count(static_cast<double>(s.blocking_calls));
+    } else if (s.syscalls_per_op >= 100) {
+      fifth = format_count(s.syscalls_per_op);
+    } else if (s.syscalls_per_op >= 0) {
+      fifth = fmt::format("{:.2f}", s.syscalls_per_op);
+    }
     o += fmt::format("{:>7} {:<9} {:<10} {:>5} {:>6} {:>6} {:>9} {}\n", s.pid,
                      cut(escape_text(s.comm), 9), cut(s.model, 10), s.loops, rate, fifth, stalls_text(s),
                      paint(finding, s.finding.empty() ? "" : severity_colour(s.severity), opts.colour));

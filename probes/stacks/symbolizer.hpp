@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "src/capture/capture.hpp"

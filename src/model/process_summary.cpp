@@ -20,13 +20,15 @@ std::vector<ProcessSummary> summarize_processes(const Report& r) {
     s.syscalls = p.total.calls;
     uint64_t ns = p.process.traced_ns ? p.process.traced_ns : r.duration_ns;
     uint64_t iterations = 0;
-    for (const auto& t : p.threads) iterations += t.thread.iterations;
+    for (const auto& t : p.threads) {
+      iterations += t.thread.iterations;
+      s.stalls += t.thread.stalls;
+    }
     if (ns) {
       s.syscalls_per_s = static_cast<double>(s.syscalls) * 1e9 / static_cast<double>(ns);
       s.iterations_per_s = static_cast<double>(iterations) * 1e9 / static_cast<double>(ns);
     }
     s.syscalls_per_op = p.metrics.get("syscalls_per_op", 0, -1);
-    for (const auto& t : p.threads) s.stalls += t.thread.stalls;
     for (const auto& g : p.thread_groups) s.stalls += g.stalls;
     for (const auto& f : p.findings) {
       if (f.id == "loop-stall" || f.id == "cpu-stall") s.worst_stall_ns = std::max(s.worst_stall_ns, f.max_ns);
